@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+// Kandelo for Linux: see Documentation/ and ../shared/ARCHITECTURE.md for the module table.
+import PackageDescription
+
+let package = Package(
+    name: "Kandelo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "kandelo-image", targets: ["kandelo-image"]),
+        .executable(name: "kandelo-mount", targets: ["kandelo-mount"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries, reached through pkg-config.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
+                       providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CURing", pkgConfig: "liburing",
+                       providers: [.apt(["liburing-dev"])]),
+
+        // The image format and its filesystem. Imports libzstd only.
+        .target(name: "VFSImage", dependencies: ["CZstd"]),
+        // libfuse3 low-level binding over VFSImage.
+        .target(name: "FuseMount", dependencies: ["VFSImage", "CFuse3",
+                                                   .product(name: "Logging", package: "swift-log")]),
+        // Syscall semantics, processes, VFS with mounts, io_uring host I/O.
+        .target(name: "Kernel", dependencies: ["VFSImage", "CURing"]),
+        // WasmKit-based guest execution (the runner side). WasmKit joins with issue 4.
+        .target(name: "Engine"),
+        // The service and the kandelo-launch client.
+        .target(name: "Launcher", dependencies: ["Kernel", "FuseMount", "Engine"]),
+
+        .executableTarget(name: "kandelo-image", dependencies: [
+            "VFSImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .executableTarget(name: "kandelo-mount", dependencies: [
+            "FuseMount", "VFSImage",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "VFSImageTests", dependencies: ["VFSImage", "kandelo-image"]),
+        .testTarget(name: "FuseMountTests", dependencies: ["FuseMount", "VFSImage", "kandelo-mount", "kandelo-image"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+print("kandelo-mount: not built yet")
