@@ -48,7 +48,7 @@ extension SharedFS {
     /// Frees every block from logical block `first` on, and the indirect blocks left empty.
     func freeBlocks(inode off: Int, fromLogical first: Int) {
         func valid(_ p: UInt32) -> Bool { p >= sb.dataStart && p < sb.totalBlocks }
-        for i in max(first, 0)..<10 {
+        for i in min(max(first, 0), 10)..<10 {
             let slot = off + InodeField.direct + 4 * i
             let p = mem.u32(slot)
             if p != 0 { if valid(p) { freeBlock(p) }; mem.setU32(slot, 0) }
