@@ -108,7 +108,7 @@ extension SharedFS {
     /// Convenience: the whole content of a regular file.
     public func readAll(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8] {
         let off = try liveInode(ino)
-        let n = Int(size(off))
+        let n = Int(try checkedSize(off))
         var out = [UInt8](repeating: 0, count: n)
         let got = try rethrowingErrno { try out.withUnsafeMutableBytes { b in try read(ino, at: 0, into: b) } }
         return Array(out.prefix(got))

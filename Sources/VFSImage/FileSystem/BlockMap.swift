@@ -117,7 +117,7 @@ extension SharedFS {
 
     /// Copies up to `count` bytes from `offset` into `dst`; stops at EOF.
     func readContent(_ off: Int, at offset: UInt64, into dst: UnsafeMutableRawPointer, count: Int) throws(LinuxErrno) -> Int {
-        let sz = size(off)
+        let sz = try checkedSize(off)
         guard offset < sz, count > 0 else { return 0 }
         let n = Int(min(UInt64(count), sz - offset))
         var done = 0
@@ -137,8 +137,8 @@ extension SharedFS {
     /// bytes were written, returns the short count (the size covers them); with none, throws.
     func writeContent(_ off: Int, at offset: UInt64, from src: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int {
         guard src.count > 0 else { return 0 }
-        guard offset + UInt64(src.count) <= SharedFS.maxFileSize else { throw .EFBIG }
-        let oldSize = size(off)
+        guard offset <= SharedFS.maxFileSize, UInt64(src.count) <= SharedFS.maxFileSize - offset else { throw .EFBIG }
+        let oldSize = try checkedSize(off)
         // Bytes between the old end and the write start must read as zeros.
         if offset > oldSize, oldSize % UInt64(blockSize) != 0 {
             let p = try mapBlock(off, Int(oldSize) / blockSize, allocate: false)
@@ -169,7 +169,7 @@ extension SharedFS {
     /// Sets the content size; frees blocks past it and zeroes the tail of the last block.
     func truncateContent(_ off: Int, to newSize: UInt64) throws(LinuxErrno) {
         guard newSize <= SharedFS.maxFileSize else { throw .EFBIG }
-        let old = size(off)
+        let old = try checkedSize(off)
         if newSize < old {
             let keep = Int((newSize + UInt64(blockSize) - 1) / UInt64(blockSize))
             freeBlocks(inode: off, fromLogical: keep)

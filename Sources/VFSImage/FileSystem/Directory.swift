@@ -60,7 +60,7 @@ extension SharedFS {
     /// Visits the records of the directory at `off` from stream offset `start` (which must be
     /// a record boundary or 0); stops when `body` returns false. Corrupt records → EIO.
     func forEachRecord(_ off: Int, from start: Int = 0, _ body: (DirectoryRecord) throws(LinuxErrno) -> Bool) throws(LinuxErrno) {
-        let sz = Int(size(off))
+        let sz = Int(try checkedSize(off))
         var blockIndex = start / blockSize
         var pos = start % blockSize
         while blockIndex * blockSize < sz {
@@ -232,14 +232,11 @@ extension SharedFS {
         updateIndex(dir, off) { $0.names[name] = (ino, o) }
     }
 
-    /// Sets the ".." record of directory `off` to `parent`.
-    func setDotDot(_ off: Int, _ parent: UInt32) throws(LinuxErrno) {
-        var done = false
-        try forEachRecord(off) { r throws(LinuxErrno) in
-            if r.nameLen == 2, recordName(r) == [0x2E, 0x2E] { mem.setU32(r.address, parent); done = true; return false }
-            return true
-        }
-        guard done else { throw .EIO }
+    /// Sets the ".." record of directory `dir` (record at `off`) to `parent`.
+    func setDotDot(_ dir: UInt32, _ off: Int, _ parent: UInt32) throws(LinuxErrno) {
+        guard let (_, o) = try findEntry(dir, off, SharedFS.dotdot) else { throw .EIO }
+        mem.setU32(try recordAddress(off, o), parent)
+        updateIndex(dir, off) { $0.names[SharedFS.dotdot] = (parent, o) }
     }
 
     /// True when the directory holds nothing but "." and "..".

@@ -130,11 +130,12 @@ extension SharedFS {
     public func link(_ ino: InodeNumber, _ dir: InodeNumber, _ name: [UInt8]) throws(LinuxErrno) {
         try checkWritable()
         let off = try liveInode(ino)
-        guard type(off) != .directory else { throw .EPERM }
-        try checkNotArchiveStub(ino.rawValue)
         let doff = try directoryRecord(dir)
         try checkNewName(name)
+        // Linux looks the new name up before it asks whether the source may be linked.
         guard try findEntry(dir.rawValue, doff, name) == nil else { throw .EEXIST }
+        guard type(off) != .directory else { throw .EPERM }
+        try checkNotArchiveStub(ino.rawValue)
         guard links(off) < SharedFS.maxLinks else { throw .EMLINK }
         guard links(off) > 0 else { throw .ENOENT }  // linkat of an unlinked open file
         try insertEntry(dir.rawValue, doff, name, ino.rawValue)
@@ -235,8 +236,8 @@ extension SharedFS {
             try replaceEntry(dir.rawValue, soff, name, with: dst.ino)
             try replaceEntry(newDir.rawValue, doff, newName, with: src.ino)
             if dir != newDir {
-                if srcIsDir { try setDotDot(srcOff, newDir.rawValue) }
-                if dstIsDir { try setDotDot(dstOff, dir.rawValue) }
+                if srcIsDir { try setDotDot(src.ino, srcOff, newDir.rawValue) }
+                if dstIsDir { try setDotDot(dst.ino, dstOff, dir.rawValue) }
                 if srcIsDir != dstIsDir {
                     let (gain, lose) = srcIsDir ? (doff, soff) : (soff, doff)
                     mem.setU32(gain + InodeField.links, links(gain) + 1)
@@ -254,18 +255,17 @@ extension SharedFS {
             guard dst.ino < sb.totalInodes, bit(inode: dst.ino) else { throw .EIO }
             let dstOff = inodeOffset(dst.ino)
             let dstIsDir = type(dstOff) == .directory
+            // Linux (fs/namei.c do_renameat2) checks the ancestry traps before the types.
+            if srcIsDir, try isAncestor(src.ino, of: newDir.rawValue) { throw .EINVAL }
+            if dstIsDir, try isAncestor(dst.ino, of: dir.rawValue) { throw .ENOTEMPTY }
             if srcIsDir && !dstIsDir { throw .ENOTDIR }
             if !srcIsDir && dstIsDir { throw .EISDIR }
-            if srcIsDir, try isAncestor(src.ino, of: newDir.rawValue) { throw .EINVAL }
-            if dstIsDir {
-                if try isAncestor(dst.ino, of: dir.rawValue) { throw .ENOTEMPTY }
-                guard try isEmptyDirectory(dst.ino, dstOff) else { throw .ENOTEMPTY }
-            }
+            if dstIsDir { guard try isEmptyDirectory(dst.ino, dstOff) else { throw .ENOTEMPTY } }
             try replaceEntry(newDir.rawValue, doff, newName, with: src.ino)
             try removeEntry(dir.rawValue, soff, name)
             if srcIsDir {
                 if dir != newDir {
-                    try setDotDot(srcOff, newDir.rawValue)
+                    try setDotDot(src.ino, srcOff, newDir.rawValue)
                     mem.setU32(soff + InodeField.links, links(soff) - 1)
                     // newDir gains src and loses dst: no net change.
                 } else {
@@ -284,7 +284,7 @@ extension SharedFS {
             try insertEntry(newDir.rawValue, doff, newName, src.ino)
             try removeEntry(dir.rawValue, soff, name)
             if srcIsDir && dir != newDir {
-                try setDotDot(srcOff, newDir.rawValue)
+                try setDotDot(src.ino, srcOff, newDir.rawValue)
                 mem.setU32(soff + InodeField.links, links(soff) - 1)
                 mem.setU32(doff + InodeField.links, links(doff) + 1)
             }
@@ -302,8 +302,8 @@ extension SharedFS {
     public func readlink(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8] {
         let off = try liveInode(ino)
         guard type(off) == .symlink else { throw .EINVAL }
+        guard size(off) <= 65_536 else { throw .EIO }
         let n = Int(size(off))
-        guard n <= 65_536 else { throw .EIO }
         if n <= InodeField.inlineSymlinkMax { return mem.bytes(at: off + InodeField.direct, count: n) }
         var out = [UInt8](repeating: 0, count: n)
         let got = try rethrowingErrno { try out.withUnsafeMutableBytes { b in try readContent(off, at: 0, into: b.baseAddress!, count: n) } }

@@ -149,6 +149,12 @@ public final class SharedFS: @unchecked Sendable {
     func mode(_ off: Int) -> UInt32 { mem.u32(off + InodeField.mode) }
     func type(_ off: Int) -> FileType? { FileType(mode: mode(off)) }
     func size(_ off: Int) -> UInt64 { mem.u64(off + InodeField.fileSize) }
+    /// The size, refused with EIO when a corrupt record claims more than the block map holds.
+    func checkedSize(_ off: Int) throws(LinuxErrno) -> UInt64 {
+        let s = size(off)
+        guard s <= SharedFS.maxFileSize else { throw .EIO }
+        return s
+    }
     func links(_ off: Int) -> UInt32 { mem.u32(off + InodeField.links) }
 
     func touch(_ off: Int, modified: Bool = true, changed: Bool = true) {
