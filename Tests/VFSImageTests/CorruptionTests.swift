@@ -1,0 +1,159 @@
+// Damaged images must give errors, never crashes: truncations and byte flips across every
+// structure (header, superblock, bitmaps, inode table, directory and data blocks, sidecars).
+// Whatever opens is then checked, walked and read in full.
+
+import Foundation
+import Testing
+@testable import VFSImage
+
+@Suite struct CorruptionTests {
+    /// A small image with every kind of structure: nested directories, a big file with
+    /// indirect blocks, symlinks short and long, a lazy file, metadata.
+    static func sample() throws -> [UInt8] {
+        let fs = try SharedFS(size: 256 << 10, maxSize: 4 << 20)
+        fs.clock = { 1_000 }
+        try fs.dir("/etc"); try fs.dir("/etc/deep"); try fs.dir("/usr")
+        try fs.put("/etc/passwd", "root:x:0:0::/root:/bin/sh\n")
+        let big = try fs.create(.root, bytes("big"), mode: 0o644)
+        _ = try fs.write(big, at: 0, [UInt8]((0..<60_000).map { UInt8(truncatingIfNeeded: $0) }))
+        _ = try fs.symlink(.root, bytes("s"), target: bytes("/etc/passwd"))
+        _ = try fs.symlink(try fs.path("/etc/deep"), bytes("long"), target: bytes(String(repeating: "x/", count: 40)))
+        try fs.registerLazyFile("/usr/bin/tool", url: "tool.wasm", size: 1234, mode: 0o755)
+        try fs.setMetadata(.object([("version", .int(1)), ("kernelAbi", .int(43))]))
+        return fs.encode()
+    }
+
+    /// Opens damaged bytes the way a user would, and exercises whatever opened.
+    func exercise(_ bytes: [UInt8]) {
+        guard let fs = try? SharedFS.decode(bytes) else { return }
+        _ = fs.check()
+        try? fs.walk { n in
+            if n.attributes.type == .regular { _ = try? fs.readAll(n.attributes.ino) }
+        }
+        _ = try? fs.resolve("/etc/deep/long/x")
+        // Mutations on a damaged image must fail cleanly too.
+        _ = try? fs.put("/etc/new", "x")
+        _ = try? fs.unlink(.root, Array("big".utf8))
+        _ = try? fs.rename(.root, Array("etc".utf8), .root, Array("etc2".utf8))
+        _ = try? fs.dir("/newdir")
+        _ = fs.check()
+        _ = fs.encode()
+    }
+
+    @Test func truncationsAreErrors() throws {
+        let good = try Self.sample()
+        var cuts = [0, 1, 3, 15, 16, 17, 100, 4095, 4096 + 16, good.count - 1, good.count - 5]
+        var rng = SeededRandom(state: 99)
+        for _ in 0..<60 { cuts.append(Int.random(in: 0..<good.count, using: &rng)) }
+        for n in cuts {
+            let bytes = Array(good.prefix(n))
+            #expect(throws: ImageError.self, "cut at \(n)") { _ = try SharedFS.decode(bytes) }
+        }
+    }
+
+    @Test func headerFaultsAreTypedErrors() throws {
+        let good = try Self.sample()
+        var b = good; b[0] ^= 0xFF
+        #expect(throws: ImageError.self) { _ = try SharedFS.decode(b) }
+        b = good; b[4] = 2
+        do { _ = try SharedFS.decode(b); Issue.record("version 2 accepted") } catch {
+            guard case .unsupportedVersion = error else { Issue.record("\(error)"); return }
+        }
+        b = good; b[12] = 0x10; b[15] = 0x7F   // sabLen far past the end
+        do { _ = try SharedFS.decode(b); Issue.record("sabLen mismatch accepted") } catch {
+            guard case .truncated = error else { Issue.record("\(error)"); return }
+        }
+        b = good; b[8] = 0  // flags cleared but lazy section non-empty
+        #expect(throws: ImageError.self) { _ = try SharedFS.decode(b) }
+        b = good; b[16] ^= 1  // superblock magic
+        #expect(throws: ImageError.self) { _ = try SharedFS.decode(b) }
+    }
+
+    @Test func structuralFaultsAreFoundByFsck() throws {
+        let good = try Self.sample()
+        let fs = try SharedFS.decode(good)
+        let sb = fs.superblock
+        let it = 16 + Int(sb.inodeTableStart) * 4096
+        func faults(_ patch: (inout [UInt8]) -> Void) -> [String] {
+            var b = good; patch(&b)
+            guard let fs = try? SharedFS.decode(b) else { return ["(refused at load)"] }
+            return fs.check().faults
+        }
+        let big = Int(try fs.path("/big").rawValue)
+        // A block pointer outside the data area.
+        #expect(!faults { $0[it + big * 128 + 48] = 0xFF; $0[it + big * 128 + 49] = 0xFF }.isEmpty)
+        // Two inodes sharing a block.
+        let passwd = Int(try fs.path("/etc/passwd").rawValue)
+        #expect(!faults { b in for k in 0..<4 { b[it + passwd * 128 + 48 + k] = b[it + big * 128 + 48 + k] } }.isEmpty)
+        // Bitmap disagreeing with the inodes: clear a used block's bit.
+        let bbm = 16 + Int(sb.blockBitmapStart) * 4096 + Int(sb.dataStart) / 8
+        #expect(!faults { $0[bbm] = 0 }.isEmpty)
+        // A link count off by one.
+        #expect(!faults { $0[it + passwd * 128 + 12] = 7 }.isEmpty)
+        // A directory record that overruns its block: the root's first rec_len.
+        let rootBlock = Int(fs.mem.u32(fs.inodeOffset(1) + 48))
+        #expect(!faults { $0[16 + rootBlock * 4096 + 4] = 0xF0; $0[16 + rootBlock * 4096 + 5] = 0x7F }.isEmpty)
+        // A cycle: /etc/deep's entry pointing back at /etc.
+        let etc = try fs.path("/etc")
+        let deep = try fs.path("/etc/deep")
+        let etcBlock = Int(fs.mem.u32(fs.inodeOffset(etc.rawValue) + 48))
+        #expect(!faults { b in
+            // find the record naming "deep" and point it at the root
+            let base = 16 + etcBlock * 4096
+            var o = 0
+            while o < 4096 {
+                let rl = Int(b[base + o + 4]) | Int(b[base + o + 5]) << 8
+                let nl = Int(b[base + o + 6])
+                if nl == 4 && Array(b[(base + o + 8)..<(base + o + 12)]) == Array("deep".utf8) {
+                    b[base + o] = 1; b[base + o + 1] = 0; b[base + o + 2] = 0; b[base + o + 3] = 0
+                }
+                if rl == 0 { break }
+                o += rl
+            }
+        }.isEmpty)
+        _ = deep
+        #expect(fs.check().isConsistent, "the undamaged image is clean")
+    }
+
+    @Test func randomByteFlipsNeverCrash() throws {
+        let good = try Self.sample()
+        let fs = try SharedFS.decode(good)
+        let sb = fs.superblock
+        // Aim at every structure, not just the zero-filled bulk.
+        var targets: [Range<Int>] = [0..<16, 16..<(16 + 80)]
+        targets.append((16 + Int(sb.inodeBitmapStart) * 4096)..<(16 + Int(sb.inodeBitmapStart) * 4096 + 8))
+        targets.append((16 + Int(sb.blockBitmapStart) * 4096)..<(16 + Int(sb.blockBitmapStart) * 4096 + Int(sb.dataStart) / 8 + 16))
+        targets.append((16 + Int(sb.inodeTableStart) * 4096)..<(16 + Int(sb.inodeTableStart) * 4096 + 16 * 128))
+        targets.append((16 + Int(sb.dataStart) * 4096)..<(16 + Int(sb.dataStart) * 4096 + 8 * 4096))
+        targets.append((16 + fs.sabLength)..<good.count)
+        var rng = SeededRandom(state: 7)
+        for round in 0..<1500 {
+            var b = good
+            let flips = Int.random(in: 1...4, using: &rng)
+            for _ in 0..<flips {
+                let r = targets[round % targets.count]
+                let i = Int.random(in: r, using: &rng)
+                b[i] ^= UInt8.random(in: 1...255, using: &rng)
+            }
+            exercise(b)
+        }
+    }
+
+    @Test func corruptZstdIsAnError() throws {
+        let tmp = TempDir()
+        let fs = try SharedFS.decode(try Self.sample())
+        let path = tmp.file("x.vfs.zst")
+        try ImageFile.save(fs, to: path, compressed: true)
+        var z = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for cut in [5, z.count / 2, z.count - 3] {
+            #expect(throws: ImageError.self) { _ = try SharedFS.decode(Array(z.prefix(cut))) }
+        }
+        z[z.count / 2] ^= 0x55
+        #expect(throws: ImageError.self) { _ = try SharedFS.decode(z) }
+        // And through the file API: a clear error, the file untouched.
+        try Data(z).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ImageError.self) { _ = try ImageFile.open(path) }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(z))
+        #expect(!FileManager.default.fileExists(atPath: path + ".journal"))
+    }
+}
