@@ -66,7 +66,7 @@ struct Build: ParsableCommand {
         catch { throw fail("\(output): \(error)") }
         if !quiet {
             let s = fs.statistics()
-            FileHandleOutput.stderr("wrote \(output): \(fs.sabLength) bytes of filesystem, \(s.totalInodes - s.freeInodes) inodes, \(fs.lazyFiles.count) lazy files\n")
+            FileHandleOutput.stderr("wrote \(output): \(fs.sabLength) bytes of filesystem, \(s.totalInodes - s.freeInodes - 1) inodes, \(fs.lazyFiles.count) lazy files\n")
         }
     }
 }

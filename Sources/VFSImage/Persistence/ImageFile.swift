@@ -44,6 +44,7 @@ public final class ImageFile {
     /// Opens an image. `verify` runs fsck and refuses an inconsistent image.
     public static func open(_ path: String, readOnly: Bool = false, verify: Bool = true) throws(ImageError) -> ImageFile {
         var lockFile: HostFile? = nil
+        let journalExisted = HostPath.exists(Journal.path(for: path))
         if !readOnly { lockFile = try lock(path) }
         do {
             let file = try HostFile.open(path, O_RDONLY)
@@ -66,6 +67,8 @@ public final class ImageFile {
             if image.freedOrphans > 0 { fs.mem.markDirty(block: 0) }
             return image
         } catch let e as ImageError {
+            // Leave no lock file behind that we created for nothing.
+            if let lockFile, !journalExisted, (try? lockFile.stat().st_size) == 0 { HostPath.unlink(Journal.path(for: path)) }
             lockFile?.close()
             throw e
         } catch { preconditionFailure("\(error)") }

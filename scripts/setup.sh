@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Kandelo for Linux needs on a Debian 12 machine and builds it. Idempotent:
+# packages already present are not reinstalled, and the build is incremental.
+#   scripts/setup.sh            debug build (what the tests use)
+#   scripts/setup.sh release    also a release build (benchmarks, demo)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libzstd-dev zstd libfuse3-dev fuse3 liburing-dev pkg-config fio fuse2fs
+          libclang-rt-14-dev-wasm32 vim-nox tmux git dpkg-dev bc)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "setup: installing ${missing[*]}" >&2
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+echo "setup: building (debug)" >&2
+swift build
+if [ "${1:-}" = release ]; then
+    echo "setup: building (release)" >&2
+    swift build -c release
+fi
