@@ -19,7 +19,7 @@ struct Stress: ParsableCommand {
     func run() throws {
         let img = try openImage(image, readOnly: false)
         let fs = img.fs
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var dir = InodeNumber.root
         if let d = try? fs.lookup(.root, "stress") { dir = d } else { dir = try fs.mkdir(.root, Array("stress".utf8), mode: 0o755) }
         for step in 1...steps {
@@ -60,17 +60,5 @@ struct Stress: ParsableCommand {
         }
         try img.close()
         print("done")
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -43,7 +43,7 @@ import Testing
     @Test func truncationsAreErrors() throws {
         let good = try Self.sample()
         var cuts = [0, 1, 3, 15, 16, 17, 100, 4095, 4096 + 16, good.count - 1, good.count - 5]
-        var rng = SeededRandom(state: 99)
+        var rng = SeededRandom(seed: 99)
         for _ in 0..<60 { cuts.append(Int.random(in: 0..<good.count, using: &rng)) }
         for n in cuts {
             let bytes = Array(good.prefix(n))
@@ -126,7 +126,7 @@ import Testing
         targets.append((16 + Int(sb.inodeTableStart) * 4096)..<(16 + Int(sb.inodeTableStart) * 4096 + 16 * 128))
         targets.append((16 + Int(sb.dataStart) * 4096)..<(16 + Int(sb.dataStart) * 4096 + 8 * 4096))
         targets.append((16 + fs.sabLength)..<good.count)
-        var rng = SeededRandom(state: 7)
+        var rng = SeededRandom(seed: 7)
         for round in 0..<1500 {
             var b = good
             let flips = Int.random(in: 1...4, using: &rng)
