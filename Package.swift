@@ -17,13 +17,16 @@ let package = Package(
         // C libraries, reached through pkg-config.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
                        providers: [.apt(["libfuse3-dev"])]),
         .systemLibrary(name: "CURing", pkgConfig: "liburing",
                        providers: [.apt(["liburing-dev"])]),
 
-        // The image format and its filesystem. Imports libzstd only.
-        .target(name: "VFSImage", dependencies: ["CZstd"]),
+        // The image format and its filesystem. Imports libzstd, and zlib for ZIP members
+        // of mkrootfs `archive` directives.
+        .target(name: "VFSImage", dependencies: ["CZstd", "CZlib"]),
         // libfuse3 low-level binding over VFSImage.
         .target(name: "FuseMount", dependencies: ["VFSImage", "CFuse3",
                                                    .product(name: "Logging", package: "swift-log")]),

@@ -137,10 +137,93 @@ public enum Builder {
             }
             step(e)
         }
+        // Archives (ZIP members), in manifest order.
+        let overrides = Set(entries.compactMap { e -> String? in if case .file(let s) = e.kind, s != nil { e.path } else { nil } })
+        for e in entries {
+            guard case .archive(let url, let fmode, let keepExec, let dmode) = e.kind else { continue }
+            let zipPath = url.hasPrefix("/") ? url : root + "/" + url
+            let file: HostFile
+            do { file = try HostFile.open(zipPath, O_RDONLY) } catch { throw BuildError("\(e.origin): \(error)") }
+            let data: [UInt8]
+            do { data = try file.readAll() } catch { file.close(); throw BuildError("\(e.origin): \(error)") }
+            file.close()
+            let zip = try ZipArchive(data, name: zipPath)
+            try addArchive(zip, name: zipPath, base: e.path, fileMode: fmode, preserveExecutable: keepExec,
+                           directoryMode: dmode, uid: e.uid, gid: e.gid, overrides: overrides, into: fs, origin: e.origin, warn: warn)
+            step(e)
+        }
         fs.normalizeTimestamps(stamp)
         try setBuildMetadata(fs, options)
         fs.clock = SharedFS.wallClockMilliseconds
         return fs
+    }
+
+    /// mkrootfs's archive step (§7.5 step 7): directories by depth, files in central-directory
+    /// order, then symlinks. Explicit `f … src=` entries win over members, with a warning.
+    static func addArchive(_ zip: ZipArchive, name: String, base: String, fileMode: UInt32, preserveExecutable: Bool,
+                           directoryMode: UInt32, uid: UInt32, gid: UInt32, overrides: Set<String>, into fs: SharedFS,
+                           origin: String, warn: (String) -> Void) throws(BuildError) {
+        func vfsPath(_ m: ZipMember) throws(BuildError) -> String {
+            let rel = m.isDirectory ? String(m.name.dropLast()) : m.name
+            guard !rel.isEmpty, !rel.hasPrefix("/"), Manifest.canonicalProblem("/" + rel) == nil else {
+                throw BuildError("\(origin): \(name): member '\(m.name)' is not a canonical relative path")
+            }
+            return (base == "/" ? "" : base) + "/" + rel
+        }
+        func fail(_ path: String, _ err: LinuxErrno) -> BuildError { BuildError("\(origin): \(name): \(path): \(err)") }
+        /// Makes missing directories down to `path` with the archive's dmode and owner.
+        func ensureDirectory(_ path: String) throws(BuildError) {
+            var cur = InodeNumber.root
+            for part in path.split(separator: "/") {
+                if let next = try? fs.lookup(cur, Array(part.utf8)) {
+                    guard (try? fs.attributes(next).type) == .directory else { throw fail(path, .ENOTDIR) }
+                    cur = next; continue
+                }
+                do {
+                    cur = try fs.mkdir(cur, Array(part.utf8), mode: directoryMode)
+                    try fs.chown(cur, uid: uid, gid: gid)
+                    try fs.chmod(cur, directoryMode)
+                } catch { throw fail(path, error) }
+            }
+        }
+        let dirs = zip.members.enumerated().filter { $0.element.isDirectory }
+            .sorted { ($0.element.name.split(separator: "/").count, $0.offset) < ($1.element.name.split(separator: "/").count, $1.offset) }
+        for (_, m) in dirs { try ensureDirectory(try vfsPath(m)) }
+        for m in zip.members where !m.isDirectory && !m.isSymlink {
+            let path = try vfsPath(m)
+            if overrides.contains(path) { warn("\(origin): \(path): the manifest's f … src= entry overrides the archive member"); continue }
+            try ensureDirectory(String(path[..<path.lastIndex(of: "/")!]))
+            let content = try zip.content(m, archive: name)
+            let mode = preserveExecutable && m.creatorOS == 3 ? fileMode | (m.unixMode & 0o111) : fileMode
+            do {
+                let (dir, leaf) = try fs.resolveParent(path)
+                if (try? fs.lookup(dir, leaf)) != nil { throw BuildError("\(origin): \(path): the archive member collides with an existing entry") }
+                let ino = try fs.create(dir, leaf, mode: mode)
+                try fs.truncate(ino, to: 0)
+                let off = try fs.liveInode(ino)
+                if !content.isEmpty {
+                    let n = try content.withBytes { (b) throws(LinuxErrno) in try fs.writeContent(off, at: 0, from: b) }
+                    if n < content.count { throw LinuxErrno.ENOSPC }
+                    fs.bumpDataSequence(off)
+                    fs.mem.setU32(off + InodeField.mode, fs.mode(off) & ~SharedFS.setuidBits)
+                }
+                try fs.chown(ino, uid: uid, gid: gid)
+                try fs.chmod(ino, mode)
+            } catch let e as BuildError { throw e } catch let e as LinuxErrno { throw fail(path, e) } catch { throw BuildError("\(error)") }
+        }
+        for m in zip.members where m.isSymlink {
+            let path = try vfsPath(m)
+            let target = try zip.content(m, archive: name)
+            guard !target.isEmpty, !target.contains(0), String(validating: target, as: UTF8.self) != nil else {
+                throw BuildError("\(origin): \(path): a symlink member needs a non-empty UTF-8 target")
+            }
+            try ensureDirectory(String(path[..<path.lastIndex(of: "/")!]))
+            do {
+                let (dir, leaf) = try fs.resolveParent(path)
+                let ino = try fs.symlink(dir, leaf, target: target)
+                try fs.setAttributes(ino, SetAttributes(uid: uid, gid: gid))
+            } catch { throw fail(path, error) }
+        }
     }
 
     static func setBuildMetadata(_ fs: SharedFS, _ o: BuildOptions) throws(BuildError) {

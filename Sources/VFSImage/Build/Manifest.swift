@@ -14,6 +14,9 @@ public struct ManifestEntry: Equatable, Sendable {
         case lazyFile(url: String, size: UInt64)
         case symlink(target: String)
         case device(character: Bool, major: UInt32, minor: UInt32)
+        /// `archive url=… [base=/] [fmode=644] [fmode_policy=fixed] [dmode=755] [uid=0] [gid=0]`;
+        /// the entry's path is the base.
+        case archive(url: String, fileMode: UInt32, preserveExecutable: Bool, directoryMode: UInt32)
     }
     public var path: String
     public var kind: Kind
@@ -41,7 +44,36 @@ public enum Manifest {
             let tokens = stripComment(String(raw)).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
             guard !tokens.isEmpty else { continue }
             if tokens[0] == "archive" {
-                throw ManifestError(origin: origin, message: "archive directives (ZIP members) are not supported by this builder yet")
+                var keys: [String: String] = [:]
+                for t in tokens.dropFirst() {
+                    guard let eq = t.firstIndex(of: "=") else { throw ManifestError(origin: origin, message: "archive takes key=value pairs, found '\(t)'") }
+                    keys[String(t[..<eq])] = String(t[t.index(after: eq)...])
+                }
+                if let bad = keys.keys.sorted().first(where: { !["url", "base", "fmode", "fmode_policy", "dmode", "uid", "gid"].contains($0) }) {
+                    throw ManifestError(origin: origin, message: "unknown archive key '\(bad)'")
+                }
+                guard let url = keys["url"], !url.isEmpty else { throw ManifestError(origin: origin, message: "archive needs url=<zip file>") }
+                let base = keys["base"] ?? "/"
+                if let why = canonicalProblem(base) { throw ManifestError(origin: origin, message: "base \(base): \(why)") }
+                func octal(_ k: String, _ d: UInt32) throws(ManifestError) -> UInt32 {
+                    guard let v = keys[k] else { return d }
+                    guard let n = UInt32(v, radix: 8), n <= 0o7777 else { throw ManifestError(origin: origin, message: "\(k)=\(v) is not octal ≤ 7777") }
+                    return n
+                }
+                func number(_ k: String) throws(ManifestError) -> UInt32 {
+                    guard let v = keys[k] else { return 0 }
+                    guard let n = UInt32(v) else { throw ManifestError(origin: origin, message: "\(k)=\(v) is not a number") }
+                    return n
+                }
+                let policy = keys["fmode_policy"] ?? "fixed"
+                guard policy == "fixed" || policy == "preserve-executable" else {
+                    throw ManifestError(origin: origin, message: "fmode_policy must be fixed or preserve-executable")
+                }
+                out.append(ManifestEntry(path: base, kind: .archive(url: url, fileMode: try octal("fmode", 0o644),
+                                                                     preserveExecutable: policy == "preserve-executable",
+                                                                     directoryMode: try octal("dmode", 0o755)),
+                                         mode: 0, uid: try number("uid"), gid: try number("gid"), origin: origin))
+                continue
             }
             guard tokens.count >= 3 else {
                 throw ManifestError(origin: origin, message: "expected '<path> <type> <mode> [uid] [gid] [key=value ...]'")
@@ -132,6 +164,7 @@ public enum Manifest {
     public static func validate(_ entries: [ManifestEntry]) throws(ManifestError) {
         var seen: [String: String] = [:]
         for e in entries {
+            if case .archive = e.kind { continue }
             if let first = seen[e.path] { throw ManifestError(origin: e.origin, message: "\(e.path) is already listed at \(first)") }
             seen[e.path] = e.origin
         }
