@@ -4,5 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
-# The golden images live in ../shared/reference-images (beside the clone, as in CI).
-swift test 2>&1 | tee /tmp/kandelo-test.log
+# The SDK: builds the musl wasm32 sysroot (cached by input hash), compiles the C test
+# programs with kandelo-cc and checks every module against the ABI (and runs the ones
+# node 20 can run, comparing with native builds).
+echo "== sdk/tests/run.sh" >&2
+bash sdk/tests/run.sh
+# The Swift suites. The golden images live in ../shared/reference-images (beside the
+# clone, as in CI).
+echo "== swift test" >&2
+swift test

@@ -214,7 +214,9 @@ say "[5/6] installing headers and libraries"
 mkdir -p "$STAGE/lib" "$STAGE/include/kandelo" "$STAGE/lib/pkgconfig" "$STAGE/share/pkgconfig"
 cp "$M"/lib/*.a "$M"/lib/crt1.o "$M"/lib/crti.o "$M"/lib/crtn.o "$STAGE/lib/"
 cp "$KANDELO_SDK_DIR/include/kandelo/abi.h" "$STAGE/include/kandelo/abi.h"
-cp "$RT" "$STAGE/lib/libclang_rt.builtins-wasm32.a"
+# Debian builds compiler-rt with debug info; keep guest modules small.
+"$(kandelo_llvm_tool objcopy)" --strip-debug "$RT" "$STAGE/lib/libclang_rt.builtins-wasm32.a" 2>>"$LOG" \
+    || cp "$RT" "$STAGE/lib/libclang_rt.builtins-wasm32.a"
 
 say "[6/6] checking: linking a test program"
 cat >"$BUILD/check.c" <<'EOF'
@@ -245,5 +247,12 @@ rm -rf "$SYSROOT"
 mv "$STAGE" "$SYSROOT"
 rm -rf "$BUILD"
 write_memo
+# Leftovers of failed or interrupted builds (kept for their logs until now).
+for d in "$KANDELO_CACHE"/build-* "$KANDELO_CACHE"/sysroot-*.tmp; do
+    [ -d "$d" ] || continue
+    h=${d##*/}; h=${h#build-}; h=${h#sysroot-}; h=${h%.tmp}
+    [ "$h" = "$HASH" ] && continue
+    ( exec 8>"$KANDELO_CACHE/.lock-$h"; flock -n 8 && rm -rf "$d" && rm -f "$KANDELO_CACHE/.lock-$h" ) || true
+done
 say "done in $(( $(date +%s) - start ))s: $SYSROOT"
 echo "$SYSROOT"
