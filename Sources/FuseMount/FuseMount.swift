@@ -1,2 +1,20 @@
-// FuseMount: see ARCHITECTURE.md for what this module owns. Its code arrives with the issue that builds it;
-// until then it holds nothing that could pretend to work.
+// FuseMount: a Kandelo image on the host, through libfuse3's low-level API.
+//
+// FuseMount is glue: it decodes FUSE requests, calls VFSImage's SharedFS, and replies once.
+// Files (one hop from each FUSE op: see Operations/Operations.swift):
+//
+//   Mount.swift                 `KandeloMount.run`: preflight, open, mount, daemonize, serve, close
+//   MountOptions.swift          the -o list: ours, libfuse's, and mount(8)'s words we ignore
+//   Preflight.swift             checks that keep the image untouched when we refuse
+//   FuseServer.swift            session, INIT negotiation, cache policy, shutdown
+//   RequestLoop.swift           the poll loop over the FUSE fd (ready for the io_uring loop)
+//   InodeTable.swift            FUSE node id ↔ image inode, lookup counts, pins
+//   Invalidator.swift           cache invalidation for changes made beside FUSE
+//   Daemon.swift                detaching from the terminal, logging to syslog
+//   Operations/Operations.swift the ops table
+//   Operations/Reply.swift      Request, Reply: the single place that replies
+//   Operations/Attributes.swift lookup, forget, getattr, setattr, access, statfs
+//   Operations/Namespace.swift  mknod, mkdir, symlink, link, unlink, rmdir, rename, readlink
+//   Operations/Files.swift      open, create, read, write, flush, release, fsync
+//   Operations/Directories.swift opendir, readdir, readdirplus, releasedir
+//   Operations/Xattr.swift      the xattr ops (unsupported by the format)

@@ -1,1 +1,45 @@
-print("kandelo-mount: not built yet")
+// kandelo-mount: mount a Kandelo VFS image read-write on the host (FuseMount does the work).
+
+import ArgumentParser
+import FuseMount
+import Logging
+
+struct KandeloMountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kandelo-mount",
+        abstract: "Mount a Kandelo VFS image (rootfs.vfs, *.vfs.zst) on a directory, read-write.",
+        discussion: """
+            Options (-o, comma-separated, may repeat): ro, rw, allow_other, uid=N, gid=N \
+            (show image root's files as owned by N), fsname=NAME, commit=SECONDS (journal \
+            changes this long after the first one; 0: only on fsync and unmount; default 30), \
+            debug, and libfuse's mount options (auto_unmount, nosuid, nodev, noexec, noatime, \
+            max_read=N, ...). default_permissions is always on.
+            Unmount with fusermount3 -u DIR or umount DIR; the image is written when \
+            kandelo-mount exits (it holds IMAGE.journal until then).
+            As a mount(8) helper: install a link /sbin/mount.fuse.kandelo -> kandelo-mount, \
+            then `mount -t fuse.kandelo IMAGE DIR` and fstab lines of type fuse.kandelo work.
+            """)
+
+    @Argument(help: "The image file.") var image: String
+    @Argument(help: "The directory to mount it on.") var mountPoint: String
+    @Flag(name: .short, help: "Stay in the foreground (default: detach once the mount is live).")
+    var foreground = false
+    @Option(name: .short, help: "Mount options (see above).") var o: [String] = []
+    // mount(8) helper conventions: -n (no mtab), -s (sloppy), -v (verbose), -t fuse.kandelo.
+    @Flag(name: .short, help: .hidden) var n = false
+    @Flag(name: .short, help: .hidden) var s = false
+    @Flag(name: .short, help: .hidden) var v = false
+    @Option(name: .short, help: .hidden) var t: String?
+
+    func run() throws {
+        let options: MountOptions
+        do { options = try MountOptions.parse(o) } catch {
+            throw ValidationError("\(error)")
+        }
+        let status = KandeloMount.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+LoggingSystem.bootstrap { _ in DaemonLogHandler() }
+KandeloMountCommand.main()

@@ -1,0 +1,136 @@
+// RequestLoop.swift: the loop that reads FUSE requests and serves them, one at a time.
+//
+// We do not use fuse_session_loop_mt: the loop is ours, so the service can fold it into its
+// own event loop. Today it is poll(2) over three descriptors:
+//
+//   the FUSE device (fuse_session_fd, non-blocking)   → fuse_session_receive_buf, then
+//                                                       fuse_session_process_buf, until EAGAIN
+//   an eventfd                                         → `perform` work and `requestStop`
+//   a signalfd (optional: SIGINT, SIGTERM)             → stop; the caller unmounts and checkpoints
+//
+// plus a timeout for the commit timer (journal changes `commitInterval` seconds after the
+// first unsynced one). One thread is enough: every operation is a memory operation on
+// SharedFS, except fsync, which waits for one fdatasync of the journal.
+//
+// Joining the service's io_uring loop (the kernel issue) needs no change to the operations:
+// that loop keeps an IORING_OP_POLL_ADD (or a READ into a registered buffer) on
+// `fileDescriptor`, and on completion calls `serveAvailableRequests()` — or, having read the
+// request itself, `fuse_session_process_buf` on a fuse_buf over those bytes — on the one
+// thread that owns the SharedFS; the eventfd becomes one more poll entry of that ring.
+//
+// Why invalidations never run on this thread: see Invalidator.swift.
+
+import CFuse3
+import VFSImage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+extension FuseServer {
+    public enum StopReason: Equatable, Sendable {
+        /// The kernel ended the session: fusermount3 -u, umount, or an aborted connection.
+        case unmounted
+        /// `requestStop` was called.
+        case stopped
+        /// One of the signals given to `run` arrived.
+        case signal(Int32)
+        /// Reading the FUSE device failed (errno).
+        case failed(Int32)
+    }
+
+    /// Serves requests until the session ends, `requestStop`, or one of `signals` arrives.
+    /// The signals are blocked in the calling thread (and the threads it starts later) and
+    /// read from a signalfd, so the caller's shutdown runs in order, not in a handler.
+    public func run(stopSignals signals: [Int32] = []) -> StopReason {
+        if invalidator == nil, let se = session {
+            invalidator = Invalidator(session: se, log: log)
+        }
+        var sfd: Int32 = -1
+        if !signals.isEmpty {
+            var mask = sigset_t()
+            sigemptyset(&mask)
+            for s in signals { sigaddset(&mask, s) }
+            pthread_sigmask(SIG_BLOCK, &mask, nil)
+            sfd = signalfd(-1, &mask, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
+        }
+        defer { if sfd >= 0 { close(sfd) } }
+        invalidator?.start()
+
+        var buf = fuse_buf()
+        defer { free(buf.mem) }
+        var fds = [pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+        if sfd >= 0 { fds.append(pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)) }
+
+        while true {
+            var timeout: Int32 = -1
+            if unsynced && options.commitInterval > 0 {
+                let due = unsyncedSince + UInt64(options.commitInterval) * 1000
+                let now = monotonicMilliseconds()
+                timeout = due > now ? Int32(min(due - now, 3_600_000)) : 0
+            }
+            for i in fds.indices { fds[i].revents = 0 }
+            let n = poll(&fds, nfds_t(fds.count), timeout)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failed(errno)
+            }
+            if fds[0].revents != 0 {
+                if let end = serveAvailableRequests(&buf) { return end }
+            }
+            if fds[1].revents != 0, let end = runQueuedWork() { return end }
+            if sfd >= 0, fds[2].revents != 0 {
+                var info = signalfd_siginfo()
+                if Glibc.read(sfd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+                    return .signal(Int32(info.ssi_signo))
+                }
+            }
+            if unsynced && options.commitInterval > 0
+                && monotonicMilliseconds() >= unsyncedSince + UInt64(options.commitInterval) * 1000 {
+                try? syncImage()  // logged; the next fsync reports the failure to its caller
+                unsynced = false
+            }
+        }
+    }
+
+    /// Serves every request waiting on the FUSE device (at most 256, so other sources get a
+    /// turn). Returns why the session ended, or nil while it goes on.
+    @discardableResult
+    public func serveAvailableRequests() -> StopReason? {
+        var buf = fuse_buf()
+        defer { free(buf.mem) }
+        return serveAvailableRequests(&buf)
+    }
+
+    func serveAvailableRequests(_ buf: inout fuse_buf) -> StopReason? {
+        guard let se = session else { return .unmounted }
+        for _ in 0..<256 {
+            let res = fuse_session_receive_buf(se, &buf)
+            if res == -EAGAIN || res == -EINTR { return nil }
+            if fuse_session_exited(se) != 0 || res == 0 || res == -ENODEV {
+                // libfuse turns ENODEV (unmounted, or aborted in /sys/fs/fuse) into an exit.
+                connectionEnded = true
+                return .unmounted
+            }
+            if res < 0 { return .failed(-res) }
+            fuse_session_process_buf(se, &buf)
+        }
+        return nil
+    }
+
+    /// Runs `perform` work; returns `.stopped` after `requestStop`.
+    private func runQueuedWork() -> StopReason? {
+        var counter: UInt64 = 0
+        _ = Glibc.read(wakeFD, &counter, 8)
+        pthread_mutex_lock(workLock)
+        let work = workQueue
+        workQueue.removeAll()
+        let stop = stopRequested
+        pthread_mutex_unlock(workLock)
+        for w in work { w(self) }
+        return stop ? .stopped : nil
+    }
+}
