@@ -5,11 +5,13 @@
 #   sudo scripts/bench-fuse.sh            (root: mounts, drop_caches; needs fio, fuse2fs, jq)
 #
 # Workloads (fio with psync; 1 GiB file; 1 MiB blocks unless said otherwise):
-#   seq write           a new 1 GiB file, no fsync
+#   seq write           a new 1 GiB file, no fsync (for us: the first touch of that much
+#                       image memory, which the kernel must fault in and zero)
+#   seq write again     after deleting it: a new file in memory the image already holds
 #   seq write + fsync   the same, then fsync (end_fsync=1): durable when it returns
 #   seq read cold       after drop_caches (tmpfs has no cold state: same as cached)
-#   seq read cached     again, with the page cache warm (invalidate=0)
-#   4k randread cached  10 s of 4 KiB random reads from the warm page cache
+#   seq read cached     again, with the page cache warm (invalidate=0); best of 3
+#   4k randread cached  4 KiB random reads from the warm page cache; best of 3 runs
 #   4k randread direct  10 s of 4 KiB O_DIRECT random reads: each one reaches the filesystem
 #   untar 10k files     tar -xf of 10,000 small files (100 dirs x 100, 100 B - 8 KiB)
 #   find -ls cold/warm  a metadata walk of that tree, after drop_caches, then again
@@ -101,13 +103,17 @@ run_all() {
     echo "-- $fs"
     r=$(fio_job "$dir" seqwrite --rw=write --bs=1M); R[$fs,seqwrite]=${r% *}
     rm -f "$dir/big"; drop_caches
+    r=$(fio_job "$dir" seqwrite-again --rw=write --bs=1M); R[$fs,seqwrite2]=${r% *}
+    rm -f "$dir/big"; drop_caches
     r=$(fio_job "$dir" seqwrite-fsync --rw=write --bs=1M --end_fsync=1); R[$fs,seqwritesync]=${r% *}
     drop_caches
     r=$(fio_job "$dir" seqread-cold --rw=read --bs=1M --invalidate=1); R[$fs,readcold]=${r% *}
     fio_job "$dir" warm --rw=read --bs=1M --invalidate=0 >/dev/null
-    r=$(fio_job "$dir" seqread-cached --rw=read --bs=1M --invalidate=0); R[$fs,readcached]=${r% *}
-    r=$(fio_job "$dir" randread-cached --rw=randread --bs=4k --invalidate=0 --time_based --runtime="$RUNTIME")
-    R[$fs,randcached]=${r#* }
+    # Page-cache figures vary from run to run on a VM: best of three.
+    R[$fs,readcached]=$(for _ in 1 2 3; do r=$(fio_job "$dir" seqread-cached --rw=read --bs=1M --invalidate=0); echo "${r% *}"; done | sort -g | tail -1)
+    R[$fs,randcached]=$(for _ in 1 2 3; do
+        r=$(fio_job "$dir" randread-cached --rw=randread --bs=4k --invalidate=0 --time_based --runtime=$((RUNTIME / 3 + 1)))
+        echo "${r#* }"; done | sort -g | tail -1)
     drop_caches
     r=$(fio_job "$dir" randread-direct --rw=randread --bs=4k --direct=1 --time_based --runtime="$RUNTIME" 2>/dev/null || echo "0 0")
     R[$fs,randdirect]=${r#* }
@@ -149,6 +155,7 @@ row_time() {  # key label
     printf '%-28s %12s %12s %12s %10s %10s\n' "$label (s)" "$a" "$b" "$c" "$(ratio "$b" "$a")" "$(ratio "$c" "$a")"
 }
 row_rate seqwrite "seq write 1 GiB" MB
+row_rate seqwrite2 "seq write 1 GiB again" MB
 row_rate seqwritesync "seq write 1 GiB + fsync" MB
 row_rate readcold "seq read cold" MB
 row_rate readcached "seq read cached" MB
@@ -167,4 +174,5 @@ check() { awk -v v="$2" -v t="$3" -v what="$1" 'BEGIN { printf "%-48s %8.2f (tar
 check "cached seq read / tmpfs" "$(awk -v a="${R[kandelo,readcached]}" -v b="${R[tmpfs,readcached]}" 'BEGIN{print a/b}')" 0.8
 check "small-file creation speed / fuse2fs" "$(awk -v a="${R[kandelo,untar]}" -v b="${R[fuse2fs,untar]}" 'BEGIN{print b/a}')" 1.5
 check "metadata walk (find -ls cold) speed / fuse2fs" "$(awk -v a="${R[kandelo,findcold]}" -v b="${R[fuse2fs,findcold]}" 'BEGIN{print b/a}')" 1.0
-check "sequential write GB/s" "$(awk -v a="${R[kandelo,seqwrite]}" 'BEGIN{print a/1e9}')" 1.0
+check "sequential write GB/s (first touch)" "$(awk -v a="${R[kandelo,seqwrite]}" 'BEGIN{print a/1e9}')" 1.0
+check "sequential write GB/s (again)" "$(awk -v a="${R[kandelo,seqwrite2]}" 'BEGIN{print a/1e9}')" 1.0

@@ -1,7 +1,8 @@
 // MountOptions.swift: the `-o` list of kandelo-mount, split into what we handle and what
 // libfuse's mount code gets.
 //
-//   ours                      ro, rw, uid=N, gid=N, fsname=NAME, commit=SECONDS, debug
+//   ours                      ro, rw, uid=N, gid=N, fsname=NAME, commit=SECONDS, spin=MICROSECONDS,
+//                             debug
 //   always added for libfuse  default_permissions, subtype=kandelo, fsname=<image path>
 //   dropped (mount(8) and     defaults, auto, noauto, nofail, _netdev, user, users, owner,
 //   fstab words, no meaning   group, comment=…, x-…, nonempty (fuse2's; fuse3 mounts over
@@ -45,6 +46,9 @@ public struct MountOptions: Sendable, Equatable {
     /// Seconds after a change before it is journaled without an fsync; 0 = only on fsync,
     /// unmount and exit.
     public var commitInterval = 30
+    /// How long the loop keeps polling the FUSE device for the next request before it goes
+    /// to sleep (RequestLoop.swift); 0 = sleep at once.
+    public var spinMicroseconds = 50
     /// libfuse's request trace on stderr (implies foreground).
     public var debug = false
     /// Options handed to libfuse's mount code unchanged.
@@ -78,6 +82,11 @@ public struct MountOptions: Sendable, Equatable {
                         throw .usage("-o commit= needs a number of seconds (0 = only on fsync and unmount)")
                     }
                     o.commitInterval = n
+                case "spin":
+                    guard let v = value, let n = Int(v), n >= 0, n <= 100_000 else {
+                        throw .usage("-o spin= needs microseconds between 0 and 100000")
+                    }
+                    o.spinMicroseconds = n
                 case "debug": o.debug = true
                 case "subtype":
                     throw .usage("-o subtype is fixed to 'kandelo' (the mount shows as fuse.kandelo)")

@@ -12,6 +12,14 @@
 // first unsynced one). One thread is enough: every operation is a memory operation on
 // SharedFS, except fsync, which waits for one fdatasync of the journal.
 //
+// Spinning before sleeping. A request costs two wake-ups: the kernel wakes us, we reply and
+// it wakes the caller. A program working through a tree (tar -x, cp -r, git checkout)
+// sends its next request a few microseconds after our reply, so after the last request
+// we keep reading the (non-blocking) device for `spinMicroseconds` (default 50) before we
+// poll and sleep. On this 2-CPU VM a wake-up costs ~40 µs: spinning made untar of 10,000
+// files 3.3x faster and 4 KiB O_DIRECT reads 2.8x faster (scripts/bench-fuse.sh), at the
+// cost of at most 50 µs of CPU per idle period. `-o spin=0` turns it off.
+//
 // Joining the service's io_uring loop (the kernel issue) needs no change to the operations:
 // that loop keeps an IORING_OP_POLL_ADD (or a READ into a registered buffer) on
 // `fileDescriptor`, and on completion calls `serveAvailableRequests()` — or, having read the
@@ -107,9 +115,19 @@ extension FuseServer {
 
     func serveAvailableRequests(_ buf: inout fuse_buf) -> StopReason? {
         guard let se = session else { return .unmounted }
-        for _ in 0..<256 {
+        let spin = UInt64(options.spinMicroseconds)
+        var spinUntil: UInt64 = 0
+        var served = 0
+        while served < 256 {
             let res = fuse_session_receive_buf(se, &buf)
-            if res == -EAGAIN || res == -EINTR { return nil }
+            if res == -EAGAIN || res == -EINTR {
+                // Nothing waiting: keep looking for up to `spin` µs before going to sleep.
+                guard spin > 0 else { return nil }
+                let now = monotonicMicroseconds()
+                if spinUntil == 0 { spinUntil = now + spin } else if now >= spinUntil { return nil }
+                continue
+            }
+            spinUntil = 0
             if fuse_session_exited(se) != 0 || res == 0 || res == -ENODEV {
                 // libfuse turns ENODEV (unmounted, or aborted in /sys/fs/fuse) into an exit.
                 connectionEnded = true
@@ -117,6 +135,7 @@ extension FuseServer {
             }
             if res < 0 { return .failed(-res) }
             fuse_session_process_buf(se, &buf)
+            served += 1
         }
         return nil
     }

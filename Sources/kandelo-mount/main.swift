@@ -12,7 +12,7 @@ struct KandeloMountCommand: ParsableCommand {
             Options (-o, comma-separated, may repeat): ro, rw, allow_other, uid=N, gid=N \
             (show image root's files as owned by N), fsname=NAME, commit=SECONDS (journal \
             changes this long after the first one; 0: only on fsync and unmount; default 30), \
-            debug, and libfuse's mount options (auto_unmount, nosuid, nodev, noexec, noatime, \
+            spin=MICROSECONDS (poll for the next request this long before sleeping; default 50), debug, and libfuse's mount options (auto_unmount, nosuid, nodev, noexec, noatime, \
             max_read=N, ...). default_permissions is always on.
             Unmount with fusermount3 -u DIR or umount DIR; the image is written when \
             kandelo-mount exits (it holds IMAGE.journal until then).

@@ -85,15 +85,16 @@ struct MountHelperTests {
     }
 
     @Test func optionParsing() throws {
-        let o = try MountOptions.parse(["ro,uid=1000,gid=100", "allow_other,fsname=a\\,b", "noauto,x-foo=1,nofail,commit=0,rw"])
+        let o = try MountOptions.parse(["ro,uid=1000,gid=100", "allow_other,fsname=a\\,b", "noauto,x-foo=1,nofail,commit=0,rw,spin=0"])
         #expect(!o.readOnly)
         #expect(o.uids.present(0) == 1000 && o.uids.store(1000) == 0 && o.uids.present(5) == 5 && o.uids.store(0) == 0)
         #expect(o.gids.hostRoot == 100)
-        #expect(o.fsname == "a,b" && o.commitInterval == 0)
+        #expect(o.fsname == "a,b" && o.commitInterval == 0 && o.spinMicroseconds == 0)
         #expect(o.passThrough == ["allow_other"])
         #expect(throws: MountError.self) { try MountOptions.parse(["uid=x"]) }
         #expect(throws: MountError.self) { try MountOptions.parse(["subtype=other"]) }
         #expect(throws: MountError.self) { try MountOptions.parse(["commit=-1"]) }
+        #expect(throws: MountError.self) { try MountOptions.parse(["spin=fast"]) }
     }
 }
 
