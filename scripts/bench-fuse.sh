@@ -57,6 +57,17 @@ trap cleanup EXIT
 cleanup
 rm -rf "$WORK" && mkdir -p "$WORK" "$OURS" "$TMPFS" "$FUSE2FS" "$WORK/empty"
 
+# The small-file tree, built once on the host.
+echo "== building the 10,000-file tarball"
+mkdir -p "$WORK/tree"
+awk 'BEGIN { srand(42); for (d = 0; d < 100; d++) for (f = 0; f < 100; f++) print d, f, int(100 + rand() * 8092) }' |
+while read -r d f n; do
+    [ "$f" = 0 ] && mkdir -p "$WORK/tree/d$d"
+    head -c "$n" /dev/urandom > "$WORK/tree/d$d/f$f"
+done
+tar -C "$WORK" -cf "$WORK/small.tar" tree
+rm -rf "$WORK/tree"
+
 echo "== filesystems"
 # Ours: an empty image that may grow to 2 GiB (the format caps it near 1.1 GB).
 "$BIN/kandelo-image" build --from-dir "$WORK/empty" --sab-size 16777216 --max-size 2147483648 -o "$IMAGE" >/dev/null
@@ -72,17 +83,6 @@ mkfs.ext2 -q -F -b 4096 -m 1 -N 32768 "$EXT2"
 fuse2fs "$EXT2" "$FUSE2FS" -o rw >/dev/null
 echo "fuse2fs:       $EXT2 (ext2, $SIZE bytes, $(fuse2fs -V 2>&1 | head -1))"
 echo "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
-
-# The small-file tree, built once on the host.
-echo "== building the 10,000-file tarball"
-mkdir -p "$WORK/tree"
-awk 'BEGIN { srand(42); for (d = 0; d < 100; d++) for (f = 0; f < 100; f++) print d, f, int(100 + rand() * 8092) }' |
-while read -r d f n; do
-    [ "$f" = 0 ] && mkdir -p "$WORK/tree/d$d"
-    head -c "$n" /dev/urandom > "$WORK/tree/d$d/f$f"
-done
-tar -C "$WORK" -cf "$WORK/small.tar" tree
-rm -rf "$WORK/tree"
 
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
@@ -101,6 +101,7 @@ declare -A R
 run_all() {
     local fs=$1 dir=$2 r
     echo "-- $fs"
+    drop_caches
     r=$(fio_job "$dir" seqwrite --rw=write --bs=1M); R[$fs,seqwrite]=${r% *}
     rm -f "$dir/big"; drop_caches
     r=$(fio_job "$dir" seqwrite-again --rw=write --bs=1M); R[$fs,seqwrite2]=${r% *}
