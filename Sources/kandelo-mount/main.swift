@@ -18,13 +18,16 @@ struct KandeloMountCommand: ParsableCommand {
             kandelo-mount exits (it holds IMAGE.journal until then).
             As a mount(8) helper: install a link /sbin/mount.fuse.kandelo -> kandelo-mount, \
             then `mount -t fuse.kandelo IMAGE DIR` and fstab lines of type fuse.kandelo work.
+            Exit status: 0 mounted (or, with -f, served and written back); 1 refused or failed \
+            (one line on stderr says why; the image is untouched); 64 bad arguments.
             """)
 
     @Argument(help: "The image file.") var image: String
     @Argument(help: "The directory to mount it on.") var mountPoint: String
     @Flag(name: .short, help: "Stay in the foreground (default: detach once the mount is live).")
     var foreground = false
-    @Option(name: .short, help: "Mount options (see above).") var o: [String] = []
+    @Option(name: .short, help: ArgumentHelp("Mount options, comma-separated (see above).", valueName: "options"))
+    var o: [String] = []
     // mount(8) helper conventions: -n (no mtab), -s (sloppy), -v (verbose), -t fuse.kandelo.
     @Flag(name: .short, help: .hidden) var n = false
     @Flag(name: .short, help: .hidden) var s = false

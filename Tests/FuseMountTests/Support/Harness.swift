@@ -25,13 +25,33 @@ enum Harness {
     static var kandeloMount: String { binDir + "/kandelo-mount" }
     static var kandeloImage: String { binDir + "/kandelo-image" }
 
-    /// A fresh, empty directory for one test.
+    /// A fresh, empty directory for one test: /tmp/kfuse-test-PID-NAME-XXXXXX. A run's
+    /// directories stay for inspection until the next run, which removes those whose test
+    /// process is gone (and that hold no mount).
     static func workDir(_ name: String) -> String {
-        var template = Array("/tmp/kfuse-test-\(name)-XXXXXX".utf8CString)
+        _ = sweepEarlierRuns
+        var template = Array("/tmp/kfuse-test-\(getpid())-\(name)-XXXXXX".utf8CString)
         let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         precondition(p != nil, "mkdtemp failed")
         return String(cString: p!)
     }
+
+    static let sweepEarlierRuns: Void = {
+        guard let dir = opendir("/tmp") else { return }
+        var stale: [String] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix("kfuse-test-") else { continue }
+            let pidText = name.dropFirst("kfuse-test-".count).prefix { $0 != "-" }
+            guard let pid = Int32(pidText), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            stale.append("/tmp/" + name)
+        }
+        closedir(dir)
+        let mounts = readText("/proc/self/mountinfo") ?? ""
+        for path in stale where !mounts.contains(path + "/") {
+            sh("rm -rf '\(path)'")
+        }
+    }()
 
     /// Creates an empty image: `size` bytes now, growing to `maxSize`.
     static func makeImage(_ path: String, size: Int = 8 << 20, maxSize: Int = 256 << 20) throws {
