@@ -8,10 +8,13 @@ let package = Package(
     products: [
         .executable(name: "kandelo-image", targets: ["kandelo-image"]),
         .executable(name: "kandelo-mount", targets: ["kandelo-mount"]),
+        .executable(name: "kandelo-launch", targets: ["kandelo-launch"]),
+        .executable(name: "kandelo-runner", targets: ["kandelo-runner"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftwasm/WasmKit", exact: "0.4.2"),
     ],
     targets: [
         // C libraries, reached through pkg-config.
@@ -30,12 +33,21 @@ let package = Package(
         // libfuse3 low-level binding over VFSImage.
         .target(name: "FuseMount", dependencies: ["VFSImage", "CFuse3",
                                                    .product(name: "Logging", package: "swift-log")]),
+        // The guest ABI as C: sdk/include/kandelo/abi.h (the one source of syscall numbers)
+        // and the runner<->kernel channel layout with its atomics and futex calls. Both
+        // sides of the channel import it, so the two can never disagree.
+        .target(name: "KandeloABI"),
+        // Linux calls behind _GNU_SOURCE that Swift's Glibc module lacks (process_vm_*,
+        // memfd, eventfd, signalfd, pidfd).
+        .target(name: "CHost"),
         // Syscall semantics, processes, VFS with mounts, io_uring host I/O.
-        .target(name: "Kernel", dependencies: ["VFSImage", "CURing"]),
-        // WasmKit-based guest execution (the runner side). WasmKit joins with issue 4.
-        .target(name: "Engine"),
+        .target(name: "Kernel", dependencies: ["VFSImage", "CURing", "KandeloABI", "CHost"]),
+        // WasmKit-based guest execution (the runner side of the channel).
+        .target(name: "Engine", dependencies: ["KandeloABI",
+                                              .product(name: "WasmKit", package: "WasmKit"),
+                                              .product(name: "WasmParser", package: "WasmKit")]),
         // The service and the kandelo-launch client.
-        .target(name: "Launcher", dependencies: ["Kernel", "FuseMount", "Engine"]),
+        .target(name: "Launcher", dependencies: ["Kernel", "FuseMount", "VFSImage", "CHost"]),
 
         .executableTarget(name: "kandelo-image", dependencies: [
             "VFSImage",
@@ -47,8 +59,16 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .executableTarget(name: "kandelo-launch", dependencies: [
+            "Launcher",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // One per guest process; started by the kernel, never by people.
+        .executableTarget(name: "kandelo-runner", dependencies: ["Engine"]),
+
         .testTarget(name: "VFSImageTests", dependencies: ["VFSImage", "kandelo-image"]),
         .testTarget(name: "FuseMountTests", dependencies: ["FuseMount", "VFSImage", "kandelo-mount", "kandelo-image"]),
+        .testTarget(name: "KernelTests", dependencies: ["Kernel", "VFSImage"]),
     ],
     swiftLanguageModes: [.v6]
 )

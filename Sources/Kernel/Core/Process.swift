@@ -1,0 +1,186 @@
+// Process.swift: a guest process and its threads as the kernel sees them. The process's
+// code runs in a runner (a host process executing the wasm module); the kernel holds
+// everything Linux keeps in task_struct: ids, credentials, the fd table, cwd and root,
+// the address-space bookkeeping (brk, mmap areas), signal dispositions.
+#if canImport(Glibc)
+import Glibc
+#endif
+import KandeloABI
+import VFSImage
+
+public struct Credentials: Sendable, Equatable {
+    public var uid: UInt32 = 0, euid: UInt32 = 0, suid: UInt32 = 0
+    public var gid: UInt32 = 0, egid: UInt32 = 0, sgid: UInt32 = 0
+    public var groups: [UInt32] = []
+    public init() {}
+    public init(uid: UInt32, gid: UInt32) {
+        self.uid = uid; euid = uid; suid = uid
+        self.gid = gid; egid = gid; sgid = gid
+    }
+    public var isRoot: Bool { euid == 0 }
+    public func inGroup(_ g: UInt32) -> Bool { egid == g || groups.contains(g) }
+}
+
+public final class Process {
+    public enum State: Equatable { case running, zombie }
+
+    public let pid: Int32
+    public var ppid: Int32
+    public var pgid: Int32
+    public var sid: Int32
+    public var cred: Credentials
+    public var umask: UInt32 = 0o022
+    public var state: State = .running
+    /// Linux wait status (exit code << 8, or the signal number) once a zombie.
+    public var waitStatus: Int32 = 0
+
+    /// The fd table. Shared by CLONE_FILES threads (all threads of a process here).
+    public var files: FileTable
+    /// Working directory and root, as VFS locations.
+    public var cwd: VNode
+    public var root: VNode
+
+    /// The executable's path as given to execve, argv and envp (for /proc).
+    public var exePath: [UInt8] = []
+    public var argv: [[UInt8]] = []
+    public var envp: [[UInt8]] = []
+    /// The start-up block for this execve (sdk/ABI.md §4), built lazily.
+    public var startupBlock: [UInt8]? = nil
+    /// prctl(PR_SET_NAME); empty = the executable's base name.
+    public var comm: [UInt8] = []
+    /// Resource limits set with setrlimit/prlimit64 (others have defaults).
+    public var limits: [Int32: (cur: UInt64, max: UInt64)] = [:]
+
+    /// Guest memory, in the runner.
+    public var memory: GuestMemory
+    public var addressSpace = AddressSpace()
+    public var signals = SignalState()
+    public var threads: [GuestThread] = []
+    public var runner: RunnerLink?
+    public let startTime: UInt64
+    /// Children (pids) not yet reaped.
+    public var children: [Int32] = []
+    /// Woken whenever a child changes state (wait4 sleeps here).
+    public let childEvents = WaitQueue()
+
+    public init(pid: Int32, ppid: Int32, cred: Credentials, files: FileTable, cwd: VNode, root: VNode,
+                memory: GuestMemory, startTime: UInt64) {
+        self.pid = pid
+        self.ppid = ppid
+        self.pgid = pid
+        self.sid = pid
+        self.cred = cred
+        self.files = files
+        self.cwd = cwd
+        self.root = root
+        self.memory = memory
+        self.startTime = startTime
+    }
+}
+
+/// One guest thread: its channel slot in the runner and the syscall it is making.
+public final class GuestThread {
+    public let tid: Int32
+    public unowned let process: Process
+    /// The slot in the shared channel mapping (kernel's view).
+    let slot: UnsafeMutablePointer<kch_slot>
+    /// Guest address of the thread's signal word (kandelo_set_sigword), 0 if none.
+    public var sigword: UInt32 = 0
+    /// set_tid_address / CLONE_CHILD_CLEARTID.
+    public var clearChildTid: UInt32 = 0
+    /// Blocked signals (64-bit mask, bit n-1 = signal n).
+    public var sigmask: UInt64 = 0
+    /// The call in progress.
+    public var nr: Int32 = 0
+    public var args: (Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0)
+    /// Where the thread is parked while a handler blocks.
+    var blockedOn: WaitQueue?
+    /// For a suspended call (a sleep, asynchronous I/O): ends it early with the given
+    /// result (-EINTR) when a signal handler must run.
+    public var interrupt: ((Int32) -> Void)?
+    /// rt_sigsuspend/ppoll/pselect6: the mask to restore once a handler has run.
+    public var savedSigmask: UInt64?
+    /// Woken when a signal becomes deliverable to this thread (rt_sigsuspend waits here).
+    public let signalQueue = WaitQueue()
+    /// Counts calls, so that a late completion never answers a newer call.
+    public var serial: UInt64 = 0
+    /// Set when the call is finished by someone else (async I/O) and must not be answered twice.
+    var inCall = false
+
+    init(tid: Int32, process: Process, slot: UnsafeMutablePointer<kch_slot>) {
+        self.tid = tid
+        self.process = process
+        self.slot = slot
+    }
+
+    public var memory: GuestMemory { process.memory }
+
+    /// Argument i as the guest passed it (i32), and convenient views of it.
+    @inline(__always) public func arg(_ i: Int) -> Int32 {
+        switch i {
+        case 0: args.0
+        case 1: args.1
+        case 2: args.2
+        case 3: args.3
+        case 4: args.4
+        default: args.5
+        }
+    }
+    @inline(__always) public func uarg(_ i: Int) -> UInt32 { UInt32(bitPattern: arg(i)) }
+    /// A 64-bit argument in two slots, low word first (sdk/ABI.md §3).
+    @inline(__always) public func arg64(_ lo: Int) -> Int64 {
+        Int64(bitPattern: UInt64(uarg(lo)) | (UInt64(uarg(lo + 1)) << 32))
+    }
+}
+
+/// The process's address-space bookkeeping: the break and the mmap areas, in 4 KiB guest
+/// pages. Wasm memory only grows; freed ranges are reused.
+public struct AddressSpace {
+    /// `__heap_base` rounded up to a page: brk may not go below it.
+    public var brkStart: UInt32 = 0
+    public var brk: UInt32 = 0
+    /// Where the mmap area starts (above the break area reservation).
+    public var mmapBase: UInt32 = 0
+    /// Everything at or above this address has never been handed out: still zero.
+    public var highWater: UInt32 = 0
+    /// Mapped ranges [start, end) sorted by start.
+    public var mappings: [(start: UInt32, end: UInt32)] = []
+    public init() {}
+}
+
+/// Per-process signal dispositions and pending set (threads keep their own masks).
+public struct SignalState {
+    public struct Action: Equatable {
+        public var handler: UInt32 = 0     // SIG_DFL 0, SIG_IGN 1, else a table index
+        public var flags: UInt32 = 0
+        public var restorer: UInt32 = 0
+        public var mask: UInt64 = 0
+        public init() {}
+    }
+    public var actions = [Action](repeating: Action(), count: 65)
+    public var pending: UInt64 = 0
+    public var altstack: (sp: UInt32, flags: UInt32, size: UInt32) = (0, 2, 0) // SS_DISABLE
+    public init() {}
+}
+
+/// The kernel's side of one runner process.
+public final class RunnerLink {
+    public let hostPid: pid_t
+    public let pidfd: Int32
+    /// The channel mapping (KCH_SIZE bytes) and its memfd.
+    let channel: UnsafeMutableRawPointer
+    let channelFD: Int32
+    /// Unix socket to the runner for file-descriptor passing (exec, fork).
+    let socket: Int32
+
+    init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32, socket: Int32) {
+        self.hostPid = hostPid
+        self.pidfd = pidfd
+        self.channel = channel
+        self.channelFD = channelFD
+        self.socket = socket
+    }
+
+    var header: UnsafeMutablePointer<kch_header> { kch_header_of(channel) }
+    func slot(_ i: UInt32) -> UnsafeMutablePointer<kch_slot> { kch_slot_of(channel, i) }
+}

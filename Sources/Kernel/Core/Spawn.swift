@@ -1,0 +1,240 @@
+// Spawn.swift: making a guest process: find and check the executable, build its
+// start-up block, start a runner for it; and ending one: exit, runner death, reaping.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHost
+import KandeloABI
+import VFSImage
+
+/// What the launcher asks for.
+public struct SpawnRequest {
+    public var path: [UInt8]
+    public var argv: [[UInt8]]
+    public var envp: [[UInt8]]
+    public var cwd: [UInt8] = Array("/".utf8)
+    public var cred = Credentials()
+    /// The descriptions for fds 0, 1, 2 (usually HostFile wrappers of the caller's stdio).
+    public var stdio: [OpenFile]
+    public init(path: [UInt8], argv: [[UInt8]], envp: [[UInt8]], stdio: [OpenFile]) {
+        self.path = path
+        self.argv = argv
+        self.envp = envp
+        self.stdio = stdio
+    }
+}
+
+/// A program that could not be started, with the status a shell would report.
+public struct SpawnFailure: Error, CustomStringConvertible {
+    public var errno: LinuxErrno
+    public var message: String
+    /// 127 when the program is not there, 126 when it is but cannot run.
+    public var exitStatus: Int32 { errno == .ENOENT || errno == .ENOTDIR ? 127 : 126 }
+    public var description: String { message }
+}
+
+/// A loaded executable: the module bytes and the argv after `#!` rewriting.
+struct Executable {
+    var bytes: [UInt8]
+    var argv: [[UInt8]]
+    var path: [UInt8]
+}
+
+extension Kernel {
+    /// Resolves `path`, following `#!` interpreters (up to 4 levels, as Linux), and checks
+    /// that the result is a wasm module.
+    func loadProgram(_ t: GuestThread, path: [UInt8], argv: [[UInt8]]) throws(SyscallError) -> Executable {
+        var path = path
+        var argv = argv
+        for _ in 0..<5 {
+            let loaded = try vfs.loadExecutable(t, path: path)
+            let b = loaded.bytes
+            if b.count >= 4 && b[0] == 0 && b[1] == 0x61 && b[2] == 0x73 && b[3] == 0x6d {
+                return Executable(bytes: b, argv: argv, path: path)
+            }
+            if b.count >= 2 && b[0] == 0x23 && b[1] == 0x21 {   // "#!"
+                let end = b.firstIndex(of: 0x0a) ?? b.count
+                let line = b[2..<min(end, 258)]
+                let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }
+                let trimmed = line.drop(while: isSpace)
+                guard let interpEnd = trimmed.firstIndex(where: isSpace) ?? (trimmed.isEmpty ? nil : trimmed.endIndex)
+                else { throw .errno(.ENOEXEC) }
+                let interp = Array(trimmed[trimmed.startIndex..<interpEnd])
+                var rest = Array(trimmed[interpEnd...].drop(while: isSpace))
+                while let last = rest.last, isSpace(last) { rest.removeLast() }
+                var newArgv = [interp]
+                if !rest.isEmpty { newArgv.append(rest) }
+                newArgv.append(path)
+                newArgv.append(contentsOf: argv.dropFirst())
+                argv = newArgv
+                path = interp
+                continue
+            }
+            throw .errno(.ENOEXEC)
+        }
+        throw .errno(.ELOOP)
+    }
+
+    /// Starts a new process (the launcher's first guest; later, service clients).
+    public func spawn(_ req: SpawnRequest, parent: Process? = nil) throws(SpawnFailure) -> Process {
+        let pid = allocatePid()
+        let files = FileTable()
+        for (fd, f) in req.stdio.enumerated() {
+            do { try files.install(f, at: Int32(fd), cloexec: false) } catch {
+                throw SpawnFailure(errno: .EBADF, message: "cannot install descriptor \(fd)")
+            }
+        }
+        let root = vfs.rootNode
+        let process = Process(pid: pid, ppid: parent?.pid ?? 0, cred: req.cred, files: files, cwd: root,
+                              root: root, memory: GuestMemory(pid: 0, base: 0, size: 0),
+                              startTime: monotonicNanos())
+        let channel: (base: UnsafeMutableRawPointer, fd: Int32)
+        do { channel = try makeChannel() } catch {
+            files.closeAll()
+            throw SpawnFailure(errno: .ENOMEM, message: "cannot create a channel: \(error)")
+        }
+        let thread = GuestThread(tid: pid, process: process, slot: kch_slot_of(channel.base, 0))
+        func abandon(_ e: LinuxErrno, _ message: String) -> SpawnFailure {
+            files.closeAll()
+            munmap(channel.base, Int(KCH_SIZE))
+            close(channel.fd)
+            return SpawnFailure(errno: e, message: message)
+        }
+        let name = String(decoding: req.path, as: UTF8.self)
+        do { process.cwd = try vfs.resolve(thread, dirfd: -100, path: req.cwd, followFinal: true) } catch {
+            throw abandon(.ENOENT, "\(String(decoding: req.cwd, as: UTF8.self)): cannot use as working directory")
+        }
+        let exe: Executable
+        do { exe = try loadProgram(thread, path: req.path, argv: req.argv) } catch {
+            guard case .errno(let e) = error else { throw abandon(.EIO, "\(name): cannot load") }
+            let what = e == .ENOEXEC ? "cannot execute binary file: Exec format error" : e.description
+            throw abandon(e, "\(name): \(what)")
+        }
+        process.exePath = exe.path
+        process.argv = exe.argv
+        process.envp = req.envp
+        let runner: RunnerLink
+        do { runner = try startRunner(channel: channel, module: exe.bytes) } catch {
+            throw abandon(.EAGAIN, "\(name): cannot start a runner: \(error)")
+        }
+        process.runner = runner
+        process.memory = GuestMemory(pid: runner.hostPid, base: 0, size: 0)
+        process.threads = [thread]
+        processes[pid] = process
+        threads.append(thread)
+        if let parent { parent.children.append(pid) }
+        watchRunner(process, runner)
+        return process
+    }
+
+    func makeChannel() throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
+        let fd = chost_memfd("kandelo-channel")
+        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
+        if ftruncate(fd, off_t(KCH_SIZE)) != 0 {
+            let e = errno
+            close(fd)
+            throw .errno(LinuxErrno(rawValue: e))
+        }
+        guard let base = mmap(nil, Int(KCH_SIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+              base != MAP_FAILED else {
+            let e = errno
+            close(fd)
+            throw .errno(LinuxErrno(rawValue: e))
+        }
+        kch_header_of(base).pointee.magic = KCH_MAGIC
+        kch_header_of(base).pointee.kernel_polling = 1
+        return (base, fd)
+    }
+
+    /// posix_spawn of kandelo-runner with the channel on fd 3, the doorbell on fd 4 and
+    /// the module (a sealed memfd) on fd 5. stdin/stdout are /dev/null: guest I/O goes
+    /// through the kernel; stderr stays ours for the runner's last words.
+    func startRunner(channel: (base: UnsafeMutableRawPointer, fd: Int32), module: [UInt8]) throws(SyscallError) -> RunnerLink {
+        let moduleFD = chost_memfd("kandelo-module")
+        if moduleFD < 0 { throw .errno(LinuxErrno(rawValue: -moduleFD)) }
+        defer { close(moduleFD) }
+        var written = 0
+        while written < module.count {
+            let n = module.withUnsafeBytes { Glibc.write(moduleFD, $0.baseAddress! + written, module.count - written) }
+            if n <= 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+            written += n
+        }
+        // Sources above the target numbers, so dup2 never sees fd == target.
+        let sources = [channel.fd, doorbell, moduleFD].map { fcntl($0, F_DUPFD_CLOEXEC, 64) }
+        defer { for s in sources where s >= 0 { close(s) } }
+        if sources.contains(where: { $0 < 0 }) { throw .errno(LinuxErrno(rawValue: errno)) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        for (i, s) in sources.enumerated() { posix_spawn_file_actions_adddup2(&actions, s, Int32(3 + i)) }
+        let args = [options.runnerPath, "--channel", "3", "--doorbell", "4", "--module", "5",
+                    "--max-pages", String(options.maxMemoryPages)]
+        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        defer { for a in cargs { free(a) } }
+        var pid: pid_t = 0
+        let r = posix_spawn(&pid, options.runnerPath, &actions, nil, &cargs, environ)
+        if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
+        let pidfd = chost_pidfd_open(pid)
+        if pidfd < 0 {
+            kill(pid, SIGKILL)
+            var st: Int32 = 0
+            waitpid(pid, &st, 0)
+            throw .errno(LinuxErrno(rawValue: -pidfd))
+        }
+        kch_header_of(channel.base).pointee.runner_pid = UInt32(pid)
+        return RunnerLink(hostPid: pid, pidfd: pidfd, channel: channel.base, channelFD: channel.fd, socket: -1)
+    }
+
+    /// Reaps the runner when it ends; if the process had not exited through exit_group,
+    /// the runner's death is the process's (a trap, a host signal, a crash).
+    func watchRunner(_ p: Process, _ r: RunnerLink) {
+        ring.poll(fd: r.pidfd, events: UInt32(POLLIN)) { [unowned self] _ in
+            var status: Int32 = 0
+            let w = waitpid(r.hostPid, &status, WNOHANG)
+            if w == 0 {   // spurious: not yet gone
+                self.watchRunner(p, r)
+                return
+            }
+            close(r.pidfd)
+            munmap(r.channel, Int(KCH_SIZE))
+            close(r.channelFD)
+            if p.runner === r { p.runner = nil }
+            if p.state == .running {
+                // Died without exit_group: report as Linux would a crashed process.
+                let sig = (status & 0x7f) != 0 ? status & 0x7f : Int32(SIGKILL)
+                if (status & 0x7f) == 0 && self.failures[p.pid] == nil {
+                    self.failures[p.pid] = "runner exited unexpectedly with status \((status >> 8) & 0xff)"
+                }
+                self.exitProcess(p, waitStatus: sig)
+            }
+            self.reapedRunners += 1
+        }
+    }
+
+    /// Ends a process: closes its files, makes it a zombie, tells its runner to stop,
+    /// re-parents its children to init and wakes its parent.
+    public func exitProcess(_ p: Process, waitStatus: Int32) {
+        guard p.state == .running else { return }
+        p.state = .zombie
+        p.waitStatus = waitStatus
+        for t in p.threads {
+            t.blockedOn?.remove(t)
+            t.blockedOn = nil
+            if t.inCall { complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [0]) }
+        }
+        threads.removeAll { $0.process === p }
+        p.files.closeAll()
+        for c in p.children { processes[c]?.ppid = 1 }
+        if let parent = processes[p.ppid] { parent.childEvents.wakeAll() }
+        onExit?(p)
+    }
+
+    /// Removes a zombie from the table (wait4, or the launcher for its top process).
+    public func reap(_ p: Process) {
+        guard p.state == .zombie else { return }
+        processes[p.pid] = nil
+        if let parent = processes[p.ppid] { parent.children.removeAll { $0 == p.pid } }
+    }
+}

@@ -1,0 +1,187 @@
+// HostFile.swift: a host file descriptor lent to a guest: the launcher's stdin, stdout
+// and stderr become the guest's fds 0-2. Reads and writes go through the kernel's
+// io_uring, so a guest blocked on a terminal or a full pipe never stalls the loop;
+// terminal ioctls pass through (Linux's termios layout is the same on both sides).
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHost
+import VFSImage
+
+public final class HostFile: OpenFile {
+    public let fd: Int32
+    let kernel: Kernel
+    let ownsFD: Bool
+    private var buffer: UnsafeMutableRawBufferPointer
+    private static let bufferSize = 1 << 16
+
+    /// Wraps `fd` (dup'ed: the guest closing it never closes the caller's descriptor).
+    public init(kernel: Kernel, fd: Int32, flags: Int32) throws(SyscallError) {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+        if copy < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+        self.fd = copy
+        self.kernel = kernel
+        self.ownsFD = true
+        self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: HostFile.bufferSize, alignment: 64)
+        super.init(flags: flags)
+    }
+
+    deinit { buffer.deallocate() }
+
+    public override func release() {
+        if ownsFD { close(fd) }
+    }
+
+    public override var isTerminal: Bool { isatty(fd) == 1 }
+
+    public override func procLinkName() -> [UInt8] {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
+        return n > 0 ? buf[0..<n].map { UInt8(bitPattern: $0) } : Array("host:[\(fd)]".utf8)
+    }
+
+    private func ready(_ events: Int16) -> Bool {
+        var p = pollfd(fd: fd, events: events, revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0
+    }
+
+    public override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        if !canRead { throw .errno(.EBADF) }
+        if count == 0 { return 0 }
+        try t.memory.check(addr, count)
+        let n = min(count, HostFile.bufferSize)
+        let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+        if position != nil { throw .errno(.ESPIPE) }
+        if isNonBlocking || ready(Int16(POLLIN)) {
+            // Ready (or must not wait): a plain read will not block.
+            if !ready(Int16(POLLIN)) { throw .errno(.EAGAIN) }
+            let r = Glibc.read(fd, chunk.baseAddress, n)
+            if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+            try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
+            return r
+        }
+        let serial = t.serial
+        let k = kernel
+        let token = kernel.ring.read(fd: fd, into: chunk) { [unowned t] r in
+            guard t.serial == serial && t.inCall else { return }
+            t.interrupt = nil
+            if r < 0 { k.complete(t, r); return }
+            do {
+                try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<Int(r)]))
+                k.complete(t, r)
+            } catch { k.fail(t, .EFAULT) }
+        }
+        t.interrupt = { [unowned t] result in
+            t.interrupt = nil
+            k.ring.cancel(token)
+            k.complete(t, result)
+        }
+        throw .suspended
+    }
+
+    public override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        if !canWrite { throw .errno(.EBADF) }
+        if count == 0 { return 0 }
+        if position != nil { throw .errno(.ESPIPE) }
+        let n = min(count, HostFile.bufferSize)
+        let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+        try t.memory.read(addr, into: chunk)
+        if isNonBlocking || ready(Int16(POLLOUT)) {
+            let r = Glibc.write(fd, chunk.baseAddress, n)
+            if r < 0 {
+                if errno == EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
+                throw .errno(LinuxErrno(rawValue: errno))
+            }
+            return r
+        }
+        let serial = t.serial
+        let k = kernel
+        let token = kernel.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { [unowned t] r in
+            guard t.serial == serial && t.inCall else { return }
+            t.interrupt = nil
+            if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
+            k.complete(t, r)
+        }
+        t.interrupt = { [unowned t] result in
+            t.interrupt = nil
+            k.ring.cancel(token)
+            k.complete(t, result)
+        }
+        throw .suspended
+    }
+
+    public override func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {
+        let r = lseek(fd, off_t(offset), whence)
+        if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+        return Int64(r)
+    }
+
+    public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat {
+        var st = Glibc.stat()
+        if fstat(fd, &st) != 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+        var k = KStat()
+        k.dev = UInt64(st.st_dev)
+        k.ino = UInt64(st.st_ino)
+        k.mode = st.st_mode
+        k.nlink = UInt32(st.st_nlink)
+        k.uid = st.st_uid
+        k.gid = st.st_gid
+        k.rdev = UInt64(st.st_rdev)
+        k.size = Int64(st.st_size)
+        k.blksize = Int32(st.st_blksize)
+        k.blocks = Int64(st.st_blocks)
+        k.atime = (Int64(st.st_atim.tv_sec), UInt32(st.st_atim.tv_nsec))
+        k.mtime = (Int64(st.st_mtim.tv_sec), UInt32(st.st_mtim.tv_nsec))
+        k.ctime = (Int64(st.st_ctim.tv_sec), UInt32(st.st_ctim.tv_nsec))
+        return k
+    }
+
+    public override func sync(_ t: GuestThread) throws(SyscallError) {
+        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS { throw .errno(LinuxErrno(rawValue: errno)) }
+    }
+
+    public override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {
+        if ftruncate(fd, off_t(size)) != 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+    }
+
+    public override func poll(_ events: Int16) -> Int16 {
+        var p = pollfd(fd: fd, events: events, revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0 ? p.revents : 0
+    }
+
+    /// Terminal ioctls, passed to the host descriptor with the guest's bytes.
+    public override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
+        let size: Int
+        var writesBack = false, readsArg = false
+        switch request {
+        case 0x5401: size = 36; writesBack = true                    // TCGETS
+        case 0x5402, 0x5403, 0x5404: size = 36; readsArg = true      // TCSETS, TCSETSW, TCSETSF
+        case 0x5413: size = 8; writesBack = true                     // TIOCGWINSZ
+        case 0x5414: size = 8; readsArg = true                       // TIOCSWINSZ
+        case 0x541B: size = 4; writesBack = true                     // FIONREAD
+        case 0x540F:                                                 // TIOCGPGRP
+            guard isTerminal else { throw .errno(.ENOTTY) }
+            try t.memory.store(arg, t.process.pgid)
+            return 0
+        case 0x5410:                                                 // TIOCSPGRP
+            guard isTerminal else { throw .errno(.ENOTTY) }
+            return 0
+        case 0x5429:                                                 // TIOCGSID
+            guard isTerminal else { throw .errno(.ENOTTY) }
+            try t.memory.store(arg, t.process.sid)
+            return 0
+        case 0x540B, 0x540A, 0x5409: size = 0                        // TCFLSH, TCXONC, TCSBRK (int arg)
+            let r = chost_ioctl_int(fd, UInt(request), Int(arg))
+            if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+            return 0
+        default:
+            throw .errno(.ENOTTY)
+        }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        if readsArg { bytes.replaceSubrange(0..<size, with: try t.memory.read(arg, count: size)) }
+        let r = bytes.withUnsafeMutableBytes { chost_ioctl_ptr(fd, UInt(request), $0.baseAddress!) }
+        if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+        if writesBack { try t.memory.write(arg, Array(bytes[0..<size])) }
+        return 0
+    }
+}

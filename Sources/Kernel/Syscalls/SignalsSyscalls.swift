@@ -1,0 +1,252 @@
+// Signals.swift (syscalls): dispositions, masks, sending, and delivery through the
+// guest's signal word (sdk/ABI.md §6). The kernel never runs guest code: it marks the
+// thread's word, the guest's libc asks kandelo_sigdequeue for the signal after the
+// syscall returns and runs the handler itself.
+#if canImport(Glibc)
+import Glibc
+#endif
+import KandeloABI
+import VFSImage
+
+public enum Signal {
+    public static let SIGHUP: Int32 = 1, SIGINT: Int32 = 2, SIGQUIT: Int32 = 3, SIGILL: Int32 = 4
+    public static let SIGABRT: Int32 = 6, SIGFPE: Int32 = 8, SIGKILL: Int32 = 9, SIGSEGV: Int32 = 11
+    public static let SIGPIPE: Int32 = 13, SIGALRM: Int32 = 14, SIGTERM: Int32 = 15, SIGCHLD: Int32 = 17
+    public static let SIGCONT: Int32 = 18, SIGSTOP: Int32 = 19, SIGTSTP: Int32 = 20, SIGTTIN: Int32 = 21
+    public static let SIGTTOU: Int32 = 22, SIGURG: Int32 = 23, SIGWINCH: Int32 = 28
+
+    public enum DefaultAction { case terminate, core, ignore, stop, resume }
+    public static func defaultAction(_ sig: Int32) -> DefaultAction {
+        switch sig {
+        case SIGCHLD, SIGURG, SIGWINCH: .ignore
+        case SIGCONT: .resume
+        case SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: .stop
+        case 3, 4, 5, 6, 7, 8, 11, 24, 25, 31: .core
+        default: .terminate
+        }
+    }
+    @inline(__always) static func bit(_ sig: Int32) -> UInt64 { 1 << UInt64(sig - 1) }
+    static let unblockable: UInt64 = bit(SIGKILL) | bit(SIGSTOP)
+}
+
+extension Kernel {
+    static let SA_SIGINFO: UInt32 = 4, SA_RESTART: UInt32 = 0x1000_0000
+    static let SA_NODEFER: UInt32 = 0x4000_0000, SA_RESETHAND: UInt32 = 0x8000_0000
+
+    static func signalSyscalls() -> [(Int32, Handler)] {
+        [
+            (__NR_rt_sigaction, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let sig = t.arg(0), act = t.uarg(1), old = t.uarg(2)
+                if sig < 1 || sig > 64 || t.arg(3) != 8 { throw .errno(.EINVAL) }
+                if act != 0 && (sig == Signal.SIGKILL || sig == Signal.SIGSTOP) { throw .errno(.EINVAL) }
+                var newAction: SignalState.Action? = nil
+                if act != 0 {
+                    var a = SignalState.Action()
+                    a.handler = try t.memory.load(act)
+                    a.flags = try t.memory.load(act + 4)
+                    a.restorer = try t.memory.load(act + 8)
+                    a.mask = try t.memory.load(act + 12) & ~Signal.unblockable
+                    newAction = a
+                }
+                if old != 0 {
+                    let a = t.process.signals.actions[Int(sig)]
+                    try t.memory.store(old, a.handler)
+                    try t.memory.store(old + 4, a.flags)
+                    try t.memory.store(old + 8, a.restorer)
+                    try t.memory.store(old + 12, a.mask)
+                }
+                if let a = newAction {
+                    t.process.signals.actions[Int(sig)] = a
+                    // Setting SIG_IGN (or SIG_DFL for an ignored-by-default signal) discards it.
+                    if k.isIgnored(t.process, sig) { t.process.signals.pending &= ~Signal.bit(sig) }
+                }
+                return 0
+            }),
+            (__NR_rt_sigprocmask, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let how = t.arg(0), set = t.uarg(1), old = t.uarg(2)
+                if t.arg(3) != 8 { throw .errno(.EINVAL) }
+                var newMask: UInt64? = nil
+                if set != 0 {
+                    let s: UInt64 = try t.memory.load(set)
+                    switch how {
+                    case 0: newMask = t.sigmask | s
+                    case 1: newMask = t.sigmask & ~s
+                    case 2: newMask = s
+                    default: throw .errno(.EINVAL)
+                    }
+                }
+                if old != 0 { try t.memory.store(old, t.sigmask) }
+                if let m = newMask {
+                    t.sigmask = m & ~Signal.unblockable
+                    try k.checkSignals(t)
+                }
+                return 0
+            }),
+            (__NR_rt_sigpending, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                if t.arg(1) != 8 { throw .errno(.EINVAL) }
+                try t.memory.store(t.uarg(0), t.process.signals.pending & t.sigmask)
+                return 0
+            }),
+            (__NR_rt_sigsuspend, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                if t.arg(1) != 8 { throw .errno(.EINVAL) }
+                let m: UInt64 = try t.memory.load(t.uarg(0))
+                if t.savedSigmask == nil { t.savedSigmask = t.sigmask }
+                t.sigmask = m & ~Signal.unblockable
+                if k.deliverable(t) != 0 {
+                    try k.checkSignals(t)
+                    throw .errno(.EINTR)
+                }
+                throw .block(t.signalQueue)
+            }),
+            (__NR_sigaltstack, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let ss = t.uarg(0), old = t.uarg(1)
+                if old != 0 {
+                    let a = t.process.signals.altstack
+                    try t.memory.store(old, a.sp)
+                    try t.memory.store(old + 4, a.flags)
+                    try t.memory.store(old + 8, a.size)
+                }
+                if ss != 0 {
+                    let sp: UInt32 = try t.memory.load(ss), flags: UInt32 = try t.memory.load(ss + 4)
+                    let size: UInt32 = try t.memory.load(ss + 8)
+                    if flags & ~UInt32(2) != 0 { throw .errno(.EINVAL) }
+                    if flags == 0 && size < 2048 { throw .errno(.ENOMEM) }
+                    t.process.signals.altstack = (sp, flags, size)
+                }
+                return 0
+            }),
+            (__NR_kill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let pid = t.arg(0), sig = t.arg(1)
+                if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+                let targets: [Process]
+                if pid > 0 {
+                    guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
+                    targets = [p]
+                } else {
+                    let group = pid == 0 ? t.process.pgid : -pid
+                    targets = k.processes.values.filter {
+                        $0.state == .running && (pid == -1 ? $0.pid != 1 : $0.pgid == group)
+                    }
+                    if targets.isEmpty { throw .errno(.ESRCH) }
+                }
+                for p in targets where !k.maySignal(t.process, p) { throw .errno(.EPERM) }
+                if sig != 0 { for p in targets { k.send(sig, to: p, from: t.process) } }
+                return 0
+            }),
+            (__NR_tkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: nil, tid: t.arg(0), sig: t.arg(1)) }),
+            (__NR_tgkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: t.arg(0), tid: t.arg(1), sig: t.arg(2)) }),
+            (__NR_kandelo_sigdequeue, sys_sigdequeue),
+            (__NR_kandelo_sigreturn, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let mask: UInt64 = try t.memory.load(t.uarg(0) + 20)
+                t.sigmask = mask & ~Signal.unblockable
+                try k.checkSignals(t)
+                return 0
+            }),
+        ]
+    }
+
+    func threadKill(_ t: GuestThread, tgid: Int32?, tid: Int32, sig: Int32) throws(SyscallError) -> Int32 {
+        if sig < 0 || sig > 64 || tid <= 0 { throw .errno(.EINVAL) }
+        guard let th = threads.first(where: { $0.tid == tid }), tgid == nil || th.process.pid == tgid else {
+            throw .errno(.ESRCH)
+        }
+        if !maySignal(t.process, th.process) { throw .errno(.EPERM) }
+        if sig != 0 { send(sig, to: th.process, from: t.process) }
+        return 0
+    }
+
+    func maySignal(_ from: Process, _ to: Process) -> Bool {
+        let a = from.cred, b = to.cred
+        return a.isRoot || a.euid == b.uid || a.euid == b.suid || a.uid == b.uid || a.uid == b.suid
+    }
+
+    func isIgnored(_ p: Process, _ sig: Int32) -> Bool {
+        let h = p.signals.actions[Int(sig)].handler
+        return h == 1 || (h == 0 && [.ignore, .resume, .stop].contains(Signal.defaultAction(sig)))
+    }
+
+    /// Sends `sig` to a process: default actions happen here (termination ends the runner
+    /// at once, even in a CPU loop); signals with handlers become pending and reach a
+    /// thread through its signal word.
+    public func send(_ sig: Int32, to p: Process, from: Process? = nil) {
+        guard p.state == .running, sig > 0, sig <= 64 else { return }
+        let action = p.signals.actions[Int(sig)]
+        if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
+                                     && p.threads.allSatisfy({ $0.sigmask & Signal.bit(sig) == 0 })) {
+            let core: Int32 = Signal.defaultAction(sig) == .core ? 0x80 : 0
+            if let r = p.runner { kill(r.hostPid, SIGKILL) }
+            exitProcess(p, waitStatus: sig | core)
+            return
+        }
+        if isIgnored(p, sig) { return }
+        p.signals.pending |= Signal.bit(sig)
+        for t in p.threads where t.sigmask & Signal.bit(sig) == 0 {
+            try? checkSignals(t)
+            break
+        }
+    }
+
+    /// The lowest pending signal the thread does not block, 0 if none.
+    func deliverable(_ t: GuestThread) -> Int32 {
+        let ready = t.process.signals.pending & ~t.sigmask
+        return ready == 0 ? 0 : Int32(ready.trailingZeroBitCount + 1)
+    }
+
+    /// If a signal is deliverable to `t`, raise its signal word and interrupt what it waits on.
+    func checkSignals(_ t: GuestThread) throws(SyscallError) {
+        let sig = deliverable(t)
+        guard sig != 0 else { return }
+        let action = t.process.signals.actions[Int(sig)]
+        if action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig)) {
+            // Was blocked, now unblocked: the default action happens now.
+            t.process.signals.pending &= ~Signal.bit(sig)
+            send(sig, to: t.process)
+            return
+        }
+        if t.sigword != 0 { try? t.memory.store(t.sigword, UInt32(1)) }
+        // A thread waiting in the kernel gets EINTR, or ERESTART with SA_RESTART.
+        let restart = action.flags & Kernel.SA_RESTART != 0
+        if let q = t.blockedOn, t.inCall {
+            q.remove(t)
+            t.blockedOn = nil
+            let restartable = restart && t.nr != __NR_rt_sigsuspend && t.nr != __NR_clock_nanosleep_time64
+            complete(t, restartable ? -LinuxErrno.ERESTART.rawValue : -LinuxErrno.EINTR.rawValue)
+        } else if let stop = t.interrupt, t.inCall {
+            t.interrupt = nil
+            stop(-LinuxErrno.EINTR.rawValue)
+        }
+        t.signalQueue.wakeAll()
+    }
+
+    static func sys_sigdequeue(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let si = t.uarg(0), uc = t.uarg(1), act = t.uarg(2)
+        let sig = k.deliverable(t)
+        if sig == 0 {
+            return 0
+        }
+        let a = t.process.signals.actions[Int(sig)]
+        var info = [UInt8](repeating: 0, count: 128)
+        info[0] = UInt8(sig)
+        try t.memory.write(si, info)
+        var context = [UInt8](repeating: 0, count: 164)
+        let restore = t.savedSigmask ?? t.sigmask
+        let alt = t.process.signals.altstack
+        for (off, v) in [(8, alt.sp), (12, alt.flags), (16, alt.size)] {
+            for i in 0..<4 { context[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) }
+        }
+        for i in 0..<8 { context[20 + i] = UInt8((restore >> (8 * UInt64(i))) & 0xff) }
+        try t.memory.write(uc, context)
+        try t.memory.store(act, a.handler)
+        try t.memory.store(act + 4, a.flags)
+        try t.memory.store(act + 8, a.restorer)
+        try t.memory.store(act + 12, a.mask)
+        // Apply the delivery.
+        t.process.signals.pending &= ~Signal.bit(sig)
+        t.savedSigmask = nil
+        var mask = t.sigmask | a.mask
+        if a.flags & Kernel.SA_NODEFER == 0 { mask |= Signal.bit(sig) }
+        t.sigmask = mask & ~Signal.unblockable
+        if a.flags & Kernel.SA_RESETHAND != 0 { t.process.signals.actions[Int(sig)] = SignalState.Action() }
+        return sig
+    }
+}

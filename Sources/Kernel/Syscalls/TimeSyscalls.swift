@@ -1,0 +1,121 @@
+// Time.swift (syscalls): clocks and sleeping. Sleeps are io_uring timeouts: the thread is
+// suspended, the loop goes on, the completion answers it.
+#if canImport(Glibc)
+import Glibc
+#endif
+import KandeloABI
+import VFSImage
+
+extension Kernel {
+    static func timeSyscalls() -> [(Int32, Handler)] {
+        [
+            (__NR_clock_gettime64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let (sec, nsec) = try k.clockValue(t, t.arg(0))
+                try k.storeTimespec(t, t.uarg(1), sec, Int64(nsec))
+                return 0
+            }),
+            (__NR_clock_getres_time64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                _ = try k.clockValue(t, t.arg(0))
+                if t.uarg(1) != 0 { try k.storeTimespec(t, t.uarg(1), 0, 1) }
+                return 0
+            }),
+            (__NR_clock_nanosleep_time64, sys_clock_nanosleep),
+            (__NR_times, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let cpu = k.cpuTime(t.process)
+                let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
+                if t.uarg(0) != 0 {
+                    try t.memory.store(t.uarg(0), ticks)
+                    try t.memory.store(t.uarg(0) + 4, Int32(0))
+                    try t.memory.store(t.uarg(0) + 8, Int32(0))
+                    try t.memory.store(t.uarg(0) + 12, Int32(0))
+                }
+                return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
+            }),
+            (__NR_getrusage, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                var b = [UInt8](repeating: 0, count: 72)
+                if t.arg(0) == 0 || t.arg(0) == 1 {   // RUSAGE_SELF, RUSAGE_THREAD
+                    let cpu = k.cpuTime(t.process)
+                    let sec = UInt32(cpu / 1_000_000_000), usec = UInt32(cpu % 1_000_000_000 / 1000)
+                    for i in 0..<4 { b[i] = UInt8((sec >> (8 * UInt32(i))) & 0xff) }
+                    for i in 0..<4 { b[4 + i] = UInt8((usec >> (8 * UInt32(i))) & 0xff) }
+                } else if t.arg(0) != -1 {            // RUSAGE_CHILDREN
+                    throw .errno(.EINVAL)
+                }
+                try t.memory.write(t.uarg(1), b)
+                return 0
+            }),
+        ]
+    }
+
+    func storeTimespec(_ t: GuestThread, _ addr: UInt32, _ sec: Int64, _ nsec: Int64) throws(SyscallError) {
+        var b = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 { b[i] = UInt8((UInt64(bitPattern: sec) >> (8 * UInt64(i))) & 0xff) }
+        for i in 0..<8 { b[8 + i] = UInt8((UInt64(bitPattern: nsec) >> (8 * UInt64(i))) & 0xff) }
+        try t.memory.write(addr, b)
+    }
+
+    /// A guest `struct __kernel_timespec`; the upper half of tv_nsec is ignored (ABI §3).
+    func loadTimespec(_ t: GuestThread, _ addr: UInt32) throws(SyscallError) -> (sec: Int64, nsec: Int64) {
+        let sec: Int64 = try t.memory.load(addr)
+        let nsec = Int64(try t.memory.load(addr + 8, as: UInt32.self))
+        if sec < 0 || nsec >= 1_000_000_000 { throw .errno(.EINVAL) }
+        return (sec, nsec)
+    }
+
+    func cpuTime(_ p: Process) -> UInt64 {
+        guard let r = p.runner else { return 0 }
+        var clk = clockid_t()
+        guard clock_getcpuclockid(r.hostPid, &clk) == 0 else { return 0 }
+        var ts = timespec()
+        guard clock_gettime(clk, &ts) == 0 else { return 0 }
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    func clockValue(_ t: GuestThread, _ id: Int32) throws(SyscallError) -> (Int64, UInt32) {
+        switch id {
+        case 0, 5, 8, 11:           // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+            return now()
+        case 1, 4, 6, 7, 9:         // MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM
+            let n = monotonicNanos()
+            return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
+        case 2, 3:                  // PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
+            let n = cpuTime(t.process)
+            return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
+        default:
+            throw .errno(.EINVAL)
+        }
+    }
+
+    static func sys_clock_nanosleep(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let clock = t.arg(0), flags = t.arg(1), req = t.uarg(2), rem = t.uarg(3)
+        let TIMER_ABSTIME: Int32 = 1
+        let (sec, nsec) = try k.loadTimespec(t, req)
+        var delay = UInt64(sec) &* 1_000_000_000 &+ UInt64(nsec)
+        let (nowSec, nowNsec) = try k.clockValue(t, clock)
+        if clock == 2 || clock == 3 { throw .errno(.EINVAL) }
+        if flags & TIMER_ABSTIME != 0 {
+            let current = UInt64(nowSec) * 1_000_000_000 + UInt64(nowNsec)
+            delay = delay > current ? delay - current : 0
+        }
+        if delay == 0 { return 0 }
+        let deadline = k.monotonicNanos() + delay
+        let serial = t.serial
+        let token = k.ring.timeout(nanoseconds: delay) { [unowned k, unowned t] _ in
+            guard t.serial == serial && t.inCall else { return }
+            t.interrupt = nil
+            k.complete(t, 0)
+        }
+        t.interrupt = { [unowned k, unowned t] (result: Int32) in
+            // A signal handler is about to run: report the time left and -EINTR.
+            t.interrupt = nil
+            k.ring.cancel(token)
+            let nowN = k.monotonicNanos()
+            if rem != 0 && flags & TIMER_ABSTIME == 0 {
+                let left = deadline > nowN ? deadline - nowN : 0
+                try? k.storeTimespec(t, rem, Int64(left / 1_000_000_000), Int64(left % 1_000_000_000))
+            }
+            k.complete(t, result)
+        }
+        throw .suspended
+    }
+}

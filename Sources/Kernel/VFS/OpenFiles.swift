@@ -1,0 +1,293 @@
+// OpenFiles.swift: the open file descriptions the VFS makes (Linux's struct file kinds).
+//
+//   VFSFile        base: a node in the VFS, an open reference on SharedFS inodes (so an
+//                  unlinked file stays readable until the last close), /proc link names
+//   RegularFile    image, tmpfs and devfs regular files: read/write/seek/truncate/sync
+//   DirectoryFile  getdents64 with offsets that stay valid across calls
+//   PathFile       O_PATH descriptors: a location only
+//   DeviceFile     (Devices.swift)   ProcFile (ProcFS.swift)
+import VFSImage
+
+public class VFSFile: OpenFile {
+    public let vfs: VFS
+    public let vnode: VNode
+    /// The directory and name it was opened through (nil for directories, which are named
+    /// by walking "..").
+    let parentDir: VNode?
+    let name: [UInt8]
+    /// The inode held open in a SharedFS, released at last close.
+    private var held: (SharedFS, InodeNumber)?
+
+    init(vfs: VFS, node: VNode, flags: Int32, parent: VNode?, name: [UInt8]) {
+        self.vfs = vfs
+        self.vnode = node
+        self.parentDir = parent
+        self.name = name
+        if let fs = vfs.mount(of: node).shared {
+            let ino = InodeNumber(UInt32(truncatingIfNeeded: node.ino))
+            fs.retain(ino)
+            held = (fs, ino)
+        }
+        super.init(flags: flags)
+    }
+
+    public override var node: VNode? { vnode }
+
+    public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat { try vfs.stat(t, vnode) }
+
+    public override func release() {
+        if let (fs, ino) = held {
+            held = nil
+            fs.release(ino)
+        }
+    }
+
+    public override func procLinkName() -> [UInt8] {
+        let root = vfs.rootNode
+        var linkCount: UInt32 = 1
+        if let st = try? vfs.stat(nil, vnode) {
+            linkCount = st.nlink
+            if st.isDirectory {
+                return vfs.path(of: vnode, root: root) ?? (name.isEmpty ? Array("/".utf8) : name) + Array(" (deleted)".utf8)
+            }
+        }
+        var path: [UInt8]
+        if let parentDir, let dirPath = vfs.path(of: parentDir, root: root) {
+            path = dirPath == [0x2F] ? dirPath + name : dirPath + [0x2F] + name
+        } else {
+            path = name
+        }
+        if linkCount == 0 { path += Array(" (deleted)".utf8) }
+        return path
+    }
+
+    var sharedFS: SharedFS? { vfs.mount(of: vnode).shared }
+    var inode: InodeNumber { InodeNumber(UInt32(truncatingIfNeeded: vnode.ino)) }
+}
+
+extension OpenFile {
+    /// lseek for files with a plain size: SEEK_SET/CUR/END, and SEEK_DATA/SEEK_HOLE that
+    /// see the whole file as data.
+    func seekPlain(_ off: Int64, _ whence: Int32, size: Int64) throws(SyscallError) -> Int64 {
+        let new: Int64
+        switch whence {
+        case 0: new = off
+        case 1:
+            let (v, o) = offset.addingReportingOverflow(off)
+            if o { throw .errno(.EOVERFLOW) }
+            new = v
+        case 2:
+            let (v, o) = size.addingReportingOverflow(off)
+            if o { throw .errno(.EOVERFLOW) }
+            new = v
+        case 3:   // SEEK_DATA
+            if off < 0 { throw .errno(.EINVAL) }
+            if off >= size { throw .errno(.ENXIO) }
+            new = off
+        case 4:   // SEEK_HOLE
+            if off < 0 { throw .errno(.EINVAL) }
+            if off >= size { throw .errno(.ENXIO) }
+            new = size
+        default: throw .errno(.EINVAL)
+        }
+        if new < 0 { throw .errno(.EINVAL) }
+        offset = new
+        return new
+    }
+}
+
+/// Copies between SharedFS files and guest memory go through a bounce buffer of at most
+/// this many bytes at a time.
+let bounceLimit = 1 << 20
+
+final class RegularFile: VFSFile {
+    let fs: SharedFS
+    let mountRef: Mount
+
+    override init(vfs: VFS, node: VNode, flags: Int32, parent: VNode?, name: [UInt8]) {
+        mountRef = vfs.mount(of: node)
+        fs = mountRef.shared!
+        super.init(vfs: vfs, node: node, flags: flags, parent: parent, name: name)
+    }
+
+    var size: Int64 {
+        get throws(SyscallError) { Int64(bitPattern: try fsCall { () throws(LinuxErrno) in try fs.attributes(inode) }.size) }
+    }
+
+    override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        let start = position ?? offset
+        try t.memory.check(addr, count)
+        let n = try readBytes(at: start, count: count) { chunk, done throws(SyscallError) in
+            try t.memory.write(addr + UInt32(done), from: chunk)
+        }
+        if position == nil { offset = start + Int64(n) }
+        return n
+    }
+
+    /// Reads up to `count` bytes at `start`, handing them to `sink` chunk by chunk (with the
+    /// number of bytes already delivered). Returns the total.
+    func readBytes(at start: Int64, count: Int,
+                   _ sink: (UnsafeRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int {
+        if start < 0 { throw .errno(.EINVAL) }
+        let size = try self.size
+        guard start < size, count > 0 else { return 0 }
+        let total = Int(min(Int64(count), size - start))
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(total, bounceLimit), alignment: 16)
+        defer { buf.deallocate() }
+        var done = 0
+        while done < total {
+            let want = min(buf.count, total - done)
+            let got = try fsCall { () throws(LinuxErrno) in
+                try fs.read(inode, at: UInt64(start) + UInt64(done), into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<want]))
+            }
+            if got <= 0 { break }
+            try sink(UnsafeRawBufferPointer(rebasing: buf[0..<got]), done)
+            done += got
+            if got < want { break }
+        }
+        return done
+    }
+
+    override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        try t.memory.check(addr, count)
+        // O_APPEND writes at the end, even pwrite (Linux's documented bug).
+        let start = statusFlags & OpenFlags.O_APPEND != 0 ? try size : (position ?? offset)
+        let n = try writeBytes(at: start, count: count) { chunk, done throws(SyscallError) in
+            try t.memory.read(addr + UInt32(done), into: chunk)
+        }
+        if position == nil { offset = start + Int64(n) }
+        return n
+    }
+
+    /// Writes `count` bytes at `start`, filled chunk by chunk by `source`.
+    func writeBytes(at start: Int64, count: Int,
+                    _ source: (UnsafeMutableRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int {
+        if start < 0 { throw .errno(.EINVAL) }
+        guard count > 0 else { return 0 }
+        let limit = Int64(SharedFS.maxFileSize)
+        if start >= limit { throw .errno(.EFBIG) }
+        let total = Int(min(Int64(count), limit - start))
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(total, bounceLimit), alignment: 16)
+        defer { buf.deallocate() }
+        var done = 0
+        while done < total {
+            let want = min(buf.count, total - done)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buf[0..<want])
+            try source(chunk, done)
+            let wrote: Int
+            do {
+                wrote = try fsCall { () throws(LinuxErrno) in try fs.write(inode, at: UInt64(start) + UInt64(done), from: UnsafeRawBufferPointer(chunk)) }
+            } catch {
+                if done > 0 { break }
+                throw error
+            }
+            done += wrote
+            if wrote < want { break }
+        }
+        if done > 0 { vfs.imageChanged(mountRef, .inode(inode, offset: start, length: Int64(done))) }
+        return done
+    }
+
+    override func seek(_ t: GuestThread, offset off: Int64, whence: Int32) throws(SyscallError) -> Int64 {
+        try seekPlain(off, whence, size: try size)
+    }
+
+    override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {
+        if size < 0 { throw .errno(.EINVAL) }
+        try fsCall { () throws(LinuxErrno) in try fs.truncate(inode, to: UInt64(size)) }
+        vfs.imageChanged(mountRef, .inode(inode, offset: 0, length: 0))
+    }
+
+    override func sync(_ t: GuestThread) throws(SyscallError) {
+        if mountRef.kind == .image, let hook = vfs.onSync { try hook(t) }
+    }
+
+    override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
+        throw .errno(.ENOTTY)
+    }
+}
+
+final class DirectoryFile: VFSFile {
+    init(vfs: VFS, node: VNode, flags: Int32) {
+        super.init(vfs: vfs, node: node, flags: flags, parent: nil, name: [])
+    }
+
+    override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        throw .errno(.EISDIR)
+    }
+
+    override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        throw .errno(.EISDIR)
+    }
+
+    /// Directory offsets are the backend's cookies (SharedFS: byte offsets of records;
+    /// procfs: positions): SEEK_SET to a value getdents64 reported, or 0, resumes there.
+    override func seek(_ t: GuestThread, offset off: Int64, whence: Int32) throws(SyscallError) -> Int64 {
+        switch whence {
+        case 0:
+            if off < 0 { throw .errno(.EINVAL) }
+            offset = off
+        case 1:
+            if offset + off < 0 { throw .errno(.EINVAL) }
+            offset += off
+        default: throw .errno(.EINVAL)
+        }
+        return offset
+    }
+
+    override func getdents64(_ t: GuestThread, into addr: UInt32, count: Int) throws(SyscallError) -> Int {
+        try t.memory.check(addr, count)
+        var out: [UInt8] = []
+        out.reserveCapacity(min(count, 65536))
+        var next = UInt64(offset)
+        var full = false
+        try vfs.listDirectory(vnode, from: UInt64(offset)) { name, ino, type, nextOffset in
+            let reclen = (19 + name.count + 1 + 7) & ~7
+            if out.count + reclen > count { full = true; return false }
+            appendLE(&out, ino)
+            appendLE(&out, nextOffset)
+            appendLE(&out, UInt16(reclen))
+            out.append(type)
+            out += name
+            out += [UInt8](repeating: 0, count: reclen - 19 - name.count)
+            next = nextOffset
+            return true
+        }
+        if out.isEmpty && full { throw .errno(.EINVAL) }
+        try t.memory.write(addr, out)
+        offset = Int64(bitPattern: next)
+        return out.count
+    }
+
+    override func sync(_ t: GuestThread) throws(SyscallError) {
+        if vfs.mount(of: vnode).kind == .image, let hook = vfs.onSync { try hook(t) }
+    }
+}
+
+/// O_PATH: a location; only fstat, fchdir, *at() and a few fcntls work.
+final class PathFile: VFSFile {
+    override init(vfs: VFS, node: VNode, flags: Int32, parent: VNode?, name: [UInt8]) {
+        super.init(vfs: vfs, node: node, flags: flags, parent: parent, name: name)
+    }
+    override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        throw .errno(.EBADF)
+    }
+    override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        throw .errno(.EBADF)
+    }
+    override func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {
+        throw .errno(.EBADF)
+    }
+    override func getdents64(_ t: GuestThread, into addr: UInt32, count: Int) throws(SyscallError) -> Int {
+        throw .errno(.EBADF)
+    }
+    override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
+        throw .errno(.EBADF)
+    }
+}
+
+@inline(__always)
+func appendLE<T: FixedWidthInteger>(_ out: inout [UInt8], _ v: T) {
+    var x = v.littleEndian
+    withUnsafeBytes(of: &x) { out.append(contentsOf: $0) }
+}

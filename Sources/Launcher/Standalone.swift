@@ -1,0 +1,137 @@
+// Standalone.swift: `kandelo-launch --image IMAGE PROGRAM ...` without a service: this
+// process opens the image, becomes the kernel, starts one runner for the program and
+// serves it until it exits. (The service mode, shared with kandelo-mount, comes later:
+// it runs this same kernel on the service's loop.)
+#if canImport(Glibc)
+import Glibc
+#endif
+import Kernel
+import VFSImage
+
+public struct LaunchRequest {
+    public var imagePath: String
+    public var program: String
+    public var arguments: [String]
+    public var environment: [String] = []
+    public var workingDirectory: String = "/"
+    public var uid: UInt32 = 0
+    public var gid: UInt32 = 0
+    public var readOnly = false
+    public var maxMemoryMiB: Int = 1024
+    public init(imagePath: String, program: String, arguments: [String]) {
+        self.imagePath = imagePath
+        self.program = program
+        self.arguments = arguments
+    }
+}
+
+public enum Launcher {
+    /// Exit statuses of the launcher itself (the guest's own status passes through).
+    public static let statusLauncherFailed: Int32 = 125
+    public static let statusCannotExecute: Int32 = 126
+    public static let statusNotFound: Int32 = 127
+
+    static func say(_ message: String) {
+        let line = "kandelo-launch: \(message)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+
+    /// The environment a guest gets when the caller names none: a sane PATH and HOME, the
+    /// caller's TERM, LANG; `-e` entries are added or replace these.
+    public static func defaultEnvironment() -> [String] {
+        var env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+        for name in ["TERM", "LANG", "LC_ALL", "TZ", "COLUMNS", "LINES"] {
+            if let v = getenv(name) { env.append("\(name)=\(String(cString: v))") }
+        }
+        return env
+    }
+
+    static func merge(_ base: [String], _ extra: [String]) -> [String] {
+        var env = base
+        for e in extra {
+            let name = e.split(separator: "=", maxSplits: 1).first.map(String.init) ?? e
+            env.removeAll { $0 == name || $0.hasPrefix(name + "=") }
+            env.append(e)
+        }
+        return env
+    }
+
+    /// Runs the program and returns the status to exit with: the guest's exit status,
+    /// 128+N if signal N ended it, 126/127 if it could not be started, 125 if the launcher
+    /// itself failed (bad image, no runner).
+    public static func runStandalone(_ req: LaunchRequest) -> Int32 {
+        let image: ImageFile
+        do { image = try ImageFile.open(req.imagePath, readOnly: req.readOnly) } catch {
+            say("\(req.imagePath): \(error)")
+            return statusLauncherFailed
+        }
+        let vfs: VFS
+        do { vfs = try VFS.standard(image: image.fs) } catch {
+            say("\(req.imagePath): cannot set up the filesystem: \(error)")
+            return statusLauncherFailed
+        }
+        vfs.onSync = { (_: GuestThread) throws(SyscallError) in
+            do { try image.sync() } catch { throw .errno(.EIO) }
+        }
+        var options = Kernel.Options()
+        options.maxMemoryPages = max(16, req.maxMemoryMiB * 16)
+        if let s = getenv("KANDELO_KERNEL_SPIN_US"), let n = Int(String(cString: s)) { options.spinMicroseconds = n }
+        let kernel: Kernel
+        do { kernel = try Kernel(vfs: vfs, options: options) } catch {
+            say("cannot start the kernel: \(error)")
+            return statusLauncherFailed
+        }
+        if access(options.runnerPath, X_OK) != 0 {
+            say("cannot find the runner at \(options.runnerPath) (set KANDELO_RUNNER)")
+            return statusLauncherFailed
+        }
+        var stdio: [OpenFile] = []
+        for fd in Int32(0)...2 {
+            let fl = fcntl(fd, F_GETFL)
+            if fl < 0 {
+                // A closed descriptor: the guest gets /dev/null there, as a shell would.
+                let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+                defer { close(null) }
+                guard let f = try? HostFile(kernel: kernel, fd: null, flags: OpenFlags.O_RDWR) else { return statusLauncherFailed }
+                stdio.append(f)
+                continue
+            }
+            guard let f = try? HostFile(kernel: kernel, fd: fd, flags: fl & OpenFlags.O_ACCMODE) else {
+                say("cannot use descriptor \(fd)")
+                return statusLauncherFailed
+            }
+            stdio.append(f)
+        }
+        var spawn = SpawnRequest(path: Array(req.program.utf8),
+                                 argv: ([req.program] + req.arguments).map { Array($0.utf8) },
+                                 envp: merge(defaultEnvironment(), req.environment).map { Array($0.utf8) },
+                                 stdio: stdio)
+        spawn.cwd = Array(req.workingDirectory.utf8)
+        spawn.cred = Credentials(uid: req.uid, gid: req.gid)
+        let process: Process
+        do { process = try kernel.spawn(spawn) } catch {
+            say(error.message)
+            finish(image)
+            return error.exitStatus
+        }
+        // SIGINT/SIGTERM/SIGHUP to the launcher go to the guest (and end it by default).
+        let signals = SignalForwarder(kernel: kernel, target: process)
+        kernel.run { process.state == .zombie && process.runner == nil }
+        signals.stop()
+        if let why = kernel.failures[process.pid] { say("\(req.program): \(why)") }
+        kernel.reap(process)
+        finish(image)
+        let status = process.waitStatus
+        if status & 0x7f != 0 { return 128 + (status & 0x7f) }
+        return (status >> 8) & 0xff
+    }
+
+    static func finish(_ image: ImageFile) {
+        do {
+            if !image.readOnly { try image.checkpoint() }
+            try image.close()
+        } catch {
+            say("\(image.path): could not write the image back: \(error)")
+        }
+    }
+}
