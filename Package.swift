@@ -24,8 +24,6 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CFuse3", pkgConfig: "fuse3",
                        providers: [.apt(["libfuse3-dev"])]),
-        .systemLibrary(name: "CURing", pkgConfig: "liburing",
-                       providers: [.apt(["liburing-dev"])]),
 
         // The image format and its filesystem. Imports libzstd, and zlib for ZIP members
         // of mkrootfs `archive` directives.
@@ -38,10 +36,11 @@ let package = Package(
         // sides of the channel import it, so the two can never disagree.
         .target(name: "KandeloABI"),
         // Linux calls behind _GNU_SOURCE that Swift's Glibc module lacks (process_vm_*,
-        // memfd, eventfd, signalfd, pidfd).
-        .target(name: "CHost"),
+        // memfd, eventfd, signalfd, pidfd, ioctl) and liburing behind an opaque handle
+        // (liburing.h redefines feature macros, which breaks module builds if imported).
+        .target(name: "CHost", linkerSettings: [.linkedLibrary("uring")]),
         // Syscall semantics, processes, VFS with mounts, io_uring host I/O.
-        .target(name: "Kernel", dependencies: ["VFSImage", "CURing", "KandeloABI", "CHost"]),
+        .target(name: "Kernel", dependencies: ["VFSImage", "KandeloABI", "CHost"]),
         // WasmKit-based guest execution (the runner side of the channel).
         .target(name: "Engine", dependencies: ["KandeloABI",
                                               .product(name: "WasmKit", package: "WasmKit"),
@@ -67,8 +66,10 @@ let package = Package(
         .executableTarget(name: "kandelo-runner", dependencies: ["Engine"]),
 
         .testTarget(name: "VFSImageTests", dependencies: ["VFSImage", "kandelo-image"]),
+        .testTarget(name: "LaunchTests", dependencies: ["kandelo-launch", "kandelo-runner", "kandelo-image"]),
         .testTarget(name: "FuseMountTests", dependencies: ["FuseMount", "VFSImage", "kandelo-mount", "kandelo-image"]),
         .testTarget(name: "KernelTests", dependencies: ["Kernel", "VFSImage"]),
+        .testTarget(name: "GuestTests", dependencies: ["kandelo-launch", "kandelo-runner", "kandelo-image"]),
     ],
     swiftLanguageModes: [.v6]
 )

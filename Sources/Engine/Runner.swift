@@ -25,10 +25,11 @@ struct GuestExit: Error { let status: Int32 }
 
 public final class Runner {
     let config: RunnerConfiguration
-    let channel: UnsafeMutableRawPointer
-    let slot: UnsafeMutablePointer<kch_slot>
-    let header: UnsafeMutablePointer<kch_header>
+    var channel: UnsafeMutableRawPointer
+    var slot: UnsafeMutablePointer<kch_slot>
+    var header: UnsafeMutablePointer<kch_header>
     var memoryBase: UInt64 = 0
+    var heapBase: UInt32 = 0
     var shared: SharedMemory?
 
     public init(config: RunnerConfiguration) {
@@ -102,10 +103,72 @@ public final class Runner {
                 continue
             case KCH_ACT_EXIT.rawValue:
                 throw GuestExit(status: Int32(truncatingIfNeeded: s.action_arg.0))
+            case KCH_ACT_FORK.rawValue:
+                return fork(kernelPid: pid_t(s.action_arg.0), channelFD: Int32(s.action_arg.1), childPid: s.result)
+            case KCH_ACT_EXEC.rawValue:
+                exec(kernelPid: pid_t(s.action_arg.0), moduleFD: Int32(s.action_arg.1))
             default:
                 Runner.die("unknown action \(s.action) from the kernel")
             }
         }
+    }
+
+    /// Opens a descriptor of the kernel process (its memfds: a child's channel, a module).
+    func kernelFD(_ pid: pid_t, _ fd: Int32) -> Int32 {
+        open("/proc/\(pid)/fd/\(fd)", O_RDWR | O_CLOEXEC)
+    }
+
+    /// The guest forked: the kernel made the child process and its channel; fork the host
+    /// process, and in the child switch to the new channel and say hello (pid) before the
+    /// guest sees 0. The parent returns the child's pid.
+    func fork(kernelPid: pid_t, channelFD: Int32, childPid: Int32) -> Int32 {
+        let fd = kernelFD(kernelPid, channelFD)
+        let pid = fd < 0 ? -1 : Glibc.fork()
+        if pid < 0 {
+            let e = errno
+            if fd >= 0 { close(fd) }
+            _ = try? syscall(KCH_NR_FORKFAIL, (childPid, e, 0, 0, 0, 0))
+            return -11   // EAGAIN
+        }
+        if pid > 0 {
+            close(fd)
+            return childPid
+        }
+        // Child: the channel moves to the same descriptor number as before.
+        if fd != config.channelFD {
+            dup2(fd, config.channelFD)
+            close(fd)
+        }
+        munmap(channel, Int(KCH_SIZE))
+        guard let base = mmap(nil, Int(KCH_SIZE), PROT_READ | PROT_WRITE, MAP_SHARED, config.channelFD, 0),
+              base != MAP_FAILED else { _exit(125) }
+        channel = base
+        header = kch_header_of(base)
+        slot = kch_slot_of(base, 0)
+        header.pointee.heap_base = heapBase
+        _ = try? syscall(KCH_NR_HELLO, (getpid(), 0, 0, 0, 0, 0))
+        return 0
+    }
+
+    /// execve: run a fresh runner in this same process (so the kernel keeps its pid and
+    /// pidfd) on the new module; the channel and doorbell stay on their descriptors.
+    func exec(kernelPid: pid_t, moduleFD: Int32) -> Never {
+        let fd = kernelFD(kernelPid, moduleFD)
+        if fd < 0 { report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot open the module: \(String(cString: strerror(errno)))") }
+        if fd != config.moduleFD {
+            dup2(fd, config.moduleFD)
+            close(fd)
+        }
+        for f in [config.channelFD, config.doorbellFD, config.moduleFD] { _ = fcntl(f, F_SETFD, 0) }
+        var exe = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &exe, exe.count - 1)
+        let path = n > 0 ? String(decoding: exe[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        let args = [path, "--channel", "\(config.channelFD)", "--doorbell", "\(config.doorbellFD)",
+                    "--module", "\(config.moduleFD)", "--max-pages", "\(config.maxPages)",
+                    "--spin-us", "\(config.spinMicroseconds)"]
+        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+        execv(path, &cargs)
+        report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot start the runner: \(String(cString: strerror(errno)))")
     }
 
     /// Tells the kernel why the guest cannot go on, then ends the runner.
@@ -175,7 +238,8 @@ public final class Runner {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "cannot instantiate: \(error)")
         }
         if case .global(let g) = instance.export("__heap_base") {
-            header.pointee.heap_base = g.value.i32
+            heapBase = g.value.i32
+            header.pointee.heap_base = heapBase
         }
         guard case .function(let start) = instance.export("_start") else {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "the module exports no _start function")

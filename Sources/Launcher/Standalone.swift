@@ -128,7 +128,7 @@ public enum Launcher {
 
     static func finish(_ image: ImageFile) {
         do {
-            if !image.readOnly { try image.checkpoint() }
+            // Checkpoints only if something changed: a program that only reads costs no rewrite.
             try image.close()
         } catch {
             say("\(image.path): could not write the image back: \(error)")

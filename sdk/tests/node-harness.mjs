@@ -157,6 +157,10 @@ function syscall(nr, a, b, c, d, e, f) {
         return n;
     }
     case NR.ioctl: return -E.ENOTTY;
+    case NR.fcntl64: {  // F_GETFD/F_GETFL of fds 0-2 only (busybox printf checks fd 1 is open)
+        if (a < 0 || a > 2) return -E.EBADF;
+        return b === 1 ? 0 : b === 3 ? 2 /* O_RDWR */ : -E.EINVAL;
+    }
     case NR.brk: return heapTop;        // never grows: musl's malloc falls back to mmap
     case NR.mmap2: {
         if (!(d & 0x20)) return -E.ENOSYS;                      // MAP_ANONYMOUS only

@@ -19,4 +19,25 @@ int chost_pidfd_open(int pid);
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */
 int chost_ioctl_int(int fd, unsigned long request, long arg);
 long chost_getrandom(void *buf, size_t len);      /* bytes or -errno */
+
+/* io_uring through liburing, behind an opaque handle: liburing.h defines _GNU_SOURCE and
+ * _XOPEN_SOURCE, which changes glibc's structures; kept out of every Swift-visible module
+ * so that no two modules see different definitions of the same system type. */
+typedef struct kring kring;
+struct kring_cqe { uint64_t user_data; int32_t res; uint32_t flags; };
+#define KRING_CQE_F_MORE (1U << 1)
+kring *kring_create(unsigned entries, int *error);        /* NULL and *error = -errno */
+void kring_destroy(kring *r);
+/* Each prep returns 0, or -EBUSY when the submission queue is full even after a submit. */
+int kring_read(kring *r, int fd, void *buf, unsigned len, uint64_t offset, uint64_t user_data);
+int kring_write(kring *r, int fd, const void *buf, unsigned len, uint64_t offset, uint64_t user_data);
+int kring_poll(kring *r, int fd, unsigned events, uint64_t user_data);
+/* Relative timeout; the ring copies the time at submission, which this call does. */
+int kring_timeout(kring *r, uint64_t nanoseconds, uint64_t user_data);
+int kring_cancel(kring *r, uint64_t target, uint64_t user_data);
+int kring_submit(kring *r);                               /* submitted count or -errno */
+/* Submits and waits until at least one completion is ready (or a signal: -EINTR). */
+int kring_wait(kring *r);
+/* Takes one ready completion: 1 if *out was filled, 0 if none. */
+int kring_peek(kring *r, struct kring_cqe *out);
 #endif

@@ -38,15 +38,16 @@ enum kch_action {
     KCH_ACT_RETURN = 0,      /* return result */
     KCH_ACT_GROW = 1,        /* grow memory to arg[0] bytes, then return result */
     KCH_ACT_EXIT = 2,        /* the process is gone: _exit(arg[0]) without returning */
-    KCH_ACT_EXEC = 3,        /* load the module from the memfd received on the socket */
-    KCH_ACT_FORK = 4,        /* host-fork; the child takes the new channel from the socket */
+    KCH_ACT_EXEC = 3,        /* re-exec the runner on the module in the kernel's fd arg[1] (kernel pid arg[0]) */
+    KCH_ACT_FORK = 4,        /* host-fork; the child maps the channel in the kernel's fd arg[1] (kernel pid arg[0]) */
     KCH_ACT_THREAD = 5,      /* start a thread: arg[0] = tid, arg[1] = start block, arg[2] = slot */
 };
 
 /* Runner-only requests (never issued by guests: above the private range). */
-#define KCH_NR_HELLO     0x7fff0001  /* runner is up: args[0] = host pid; data = nothing */
+#define KCH_NR_HELLO     0x7fff0001  /* a forked runner is up: args[0] = its host pid */
 #define KCH_NR_FAILED    0x7fff0002  /* the module could not run: args[0] = reason; data = message */
 #define KCH_NR_TRAPPED   0x7fff0003  /* guest trapped: args[0] = signal to report; data = message */
+#define KCH_NR_FORKFAIL  0x7fff0004  /* host fork failed: args[0] = the child pid the kernel made, args[1] = errno */
 #define KCH_FAIL_INVALID 1           /* not wasm / failed validation / bad imports -> ENOEXEC */
 
 struct kch_header {

@@ -28,6 +28,8 @@ public final class Kernel {
         public var spinMicroseconds: Int = 50
         /// Largest guest memory, in 64 KiB wasm pages (ENOMEM beyond).
         public var maxMemoryPages: Int = 16384   // 1 GiB
+        /// Most processes at once (fork fails with EAGAIN beyond).
+        public var maxProcesses: Int = 512
         /// Where the runner executable is.
         public var runnerPath: String = Kernel.defaultRunnerPath()
         /// Diagnostics (unknown syscalls once by name, runner failures) go here.
@@ -47,6 +49,7 @@ public final class Kernel {
     public internal(set) var processes: [Int32: Process] = [:]
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
+    var nextPipeID: UInt64 = 0
     let doorbell: Int32
     private var doorbellArmed = false
     private var doorbellBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
@@ -70,10 +73,14 @@ public final class Kernel {
         uname(&uts)
         self.hostname = withUnsafeBytes(of: &uts.nodename) { Array($0.prefix { $0 != 0 }) }
         for table in [Kernel.fileSyscalls(), Kernel.processSyscalls(), Kernel.memorySyscalls(),
-                      Kernel.timeSyscalls(), Kernel.signalSyscalls(), Kernel.miscSyscalls()] {
+                      Kernel.timeSyscalls(), Kernel.signalSyscalls(), Kernel.miscSyscalls(),
+                      Kernel.forkExecSyscalls()] {
             for (nr, h) in table where nr >= 0 && Int(nr) < handlers.count { handlers[Int(nr)] = h }
         }
-        runnerHandlers = Kernel.runnerSyscalls()
+        runnerHandlers = Kernel.runnerSyscalls().merging(Kernel.forkRunnerSyscalls()) { a, _ in a }
+        // procfs (/proc/<pid>, /proc/self) reaches processes through the kernel's table.
+        vfs.processLookup = { [unowned self] pid in self.processes[pid] }
+        vfs.processList = { [unowned self] in Array(self.processes.values) }
     }
 
     deinit {
@@ -181,6 +188,11 @@ public final class Kernel {
             let mem = t.process.memory
             mem.base = s.memory_base
             mem.size = s.memory_size
+            if let r = t.process.runner, r.pendingModuleFD >= 0 {
+                // The first call of a freshly exec'ed runner: it has read the module.
+                close(r.pendingModuleFD)
+                r.pendingModuleFD = -1
+            }
             t.inCall = true
             t.serial &+= 1
             served += 1

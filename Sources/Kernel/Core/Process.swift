@@ -60,6 +60,8 @@ public final class Process {
     public let startTime: UInt64
     /// Children (pids) not yet reaped.
     public var children: [Int32] = []
+    /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
+    public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).
     public let childEvents = WaitQueue()
 
@@ -157,21 +159,35 @@ public struct SignalState {
         public var mask: UInt64 = 0
         public init() {}
     }
+    /// What a pending signal's siginfo reports: si_code (SI_USER 0 for kill, SI_TKILL -6
+    /// for tkill/tgkill) and the sender's pid and real uid. Standard signals do not queue:
+    /// the first sender of a pending signal is the one reported, as on Linux.
+    public struct Sender: Equatable {
+        public var code: Int32 = 0
+        public var pid: Int32 = 0
+        public var uid: UInt32 = 0
+        public init(code: Int32 = 0, pid: Int32 = 0, uid: UInt32 = 0) { self.code = code; self.pid = pid; self.uid = uid }
+    }
     public var actions = [Action](repeating: Action(), count: 65)
     public var pending: UInt64 = 0
+    public var senders = [Sender](repeating: Sender(), count: 65)
     public var altstack: (sp: UInt32, flags: UInt32, size: UInt32) = (0, 2, 0) // SS_DISABLE
     public init() {}
 }
 
 /// The kernel's side of one runner process.
 public final class RunnerLink {
-    public let hostPid: pid_t
-    public let pidfd: Int32
+    /// 0 until a forked runner says hello.
+    public internal(set) var hostPid: pid_t
+    public internal(set) var pidfd: Int32
     /// The channel mapping (KCH_SIZE bytes) and its memfd.
     let channel: UnsafeMutableRawPointer
     let channelFD: Int32
-    /// Unix socket to the runner for file-descriptor passing (exec, fork).
+    /// Unix socket to the runner for file-descriptor passing (unused: the runner opens
+    /// the kernel's memfds through /proc/<kernel pid>/fd).
     let socket: Int32
+    /// The module memfd of an execve in progress, closed once the new runner runs.
+    var pendingModuleFD: Int32 = -1
 
     init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32, socket: Int32) {
         self.hostPid = hostPid

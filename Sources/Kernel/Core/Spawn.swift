@@ -226,8 +226,24 @@ extension Kernel {
         }
         threads.removeAll { $0.process === p }
         p.files.closeAll()
-        for c in p.children { processes[c]?.ppid = 1 }
-        if let parent = processes[p.ppid] { parent.childEvents.wakeAll() }
+        // Orphans go to init (pid 1), which reaps them; a zombie orphan of a gone init is
+        // reaped at once.
+        let initProcess = processes[1]
+        for c in p.children {
+            guard let child = processes[c] else { continue }
+            child.ppid = 1
+            if let initProcess, initProcess !== p, initProcess.state == .running {
+                initProcess.children.append(c)
+                if child.state == .zombie { initProcess.childEvents.wakeAll() }
+            } else if child.state == .zombie {
+                reap(child)
+            }
+        }
+        p.children = []
+        if let parent = processes[p.ppid], parent.state == .running {
+            parent.childEvents.wakeAll()
+            if p.exitSignal > 0 { send(p.exitSignal, to: parent) }
+        }
         onExit?(p)
     }
 

@@ -23,7 +23,9 @@ extension Kernel {
                 return 0
             }),
             (__NR_getrandom, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let addr = t.uarg(0), count = Int(min(t.uarg(1), 1 << 20))
+                let addr = t.uarg(0), count = Int(min(t.uarg(1), 1 << 20)), flags = t.uarg(2)
+                // GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4 (not with GRND_RANDOM).
+                if flags & ~UInt32(7) != 0 || flags & 6 == 6 { throw .errno(.EINVAL) }
                 try t.memory.check(addr, count)
                 var buf = [UInt8](repeating: 0, count: count)
                 var got = 0

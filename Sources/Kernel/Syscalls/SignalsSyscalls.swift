@@ -32,6 +32,7 @@ public enum Signal {
 extension Kernel {
     static let SA_SIGINFO: UInt32 = 4, SA_RESTART: UInt32 = 0x1000_0000
     static let SA_NODEFER: UInt32 = 0x4000_0000, SA_RESETHAND: UInt32 = 0x8000_0000
+    static let SI_USER: Int32 = 0, SI_TKILL: Int32 = -6
 
     static func signalSyscalls() -> [(Int32, Handler)] {
         [
@@ -151,7 +152,7 @@ extension Kernel {
             throw .errno(.ESRCH)
         }
         if !maySignal(t.process, th.process) { throw .errno(.EPERM) }
-        if sig != 0 { send(sig, to: th.process, from: t.process) }
+        if sig != 0 { send(sig, to: th.process, from: t.process, code: Kernel.SI_TKILL) }
         return 0
     }
 
@@ -168,7 +169,7 @@ extension Kernel {
     /// Sends `sig` to a process: default actions happen here (termination ends the runner
     /// at once, even in a CPU loop); signals with handlers become pending and reach a
     /// thread through its signal word.
-    public func send(_ sig: Int32, to p: Process, from: Process? = nil) {
+    public func send(_ sig: Int32, to p: Process, from: Process? = nil, code: Int32 = 0 /* SI_USER */) {
         guard p.state == .running, sig > 0, sig <= 64 else { return }
         let action = p.signals.actions[Int(sig)]
         if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
@@ -178,7 +179,12 @@ extension Kernel {
             exitProcess(p, waitStatus: sig | core)
             return
         }
-        if isIgnored(p, sig) { return }
+        // An ignored signal is discarded, unless it is blocked: then it stays pending (the
+        // disposition may change before it is unblocked), as on Linux.
+        if isIgnored(p, sig) && !p.threads.contains(where: { $0.sigmask & Signal.bit(sig) != 0 }) { return }
+        if p.signals.pending & Signal.bit(sig) == 0 {
+            p.signals.senders[Int(sig)] = SignalState.Sender(code: code, pid: from?.pid ?? 0, uid: from?.cred.uid ?? 0)
+        }
         p.signals.pending |= Signal.bit(sig)
         for t in p.threads where t.sigmask & Signal.bit(sig) == 0 {
             try? checkSignals(t)
@@ -186,9 +192,17 @@ extension Kernel {
         }
     }
 
-    /// The lowest pending signal the thread does not block, 0 if none.
+    /// The lowest pending signal the thread does not block, 0 if none. Pending signals
+    /// that are unblocked but ignored (they were left pending while blocked) are discarded
+    /// here, as Linux discards them when dequeuing.
     func deliverable(_ t: GuestThread) -> Int32 {
-        let ready = t.process.signals.pending & ~t.sigmask
+        var ready = t.process.signals.pending & ~t.sigmask
+        while ready != 0 {
+            let sig = Int32(ready.trailingZeroBitCount + 1)
+            guard isIgnored(t.process, sig) else { break }
+            t.process.signals.pending &= ~Signal.bit(sig)
+            ready &= ~Signal.bit(sig)
+        }
         return ready == 0 ? 0 : Int32(ready.trailingZeroBitCount + 1)
     }
 
@@ -225,8 +239,14 @@ extension Kernel {
             return 0
         }
         let a = t.process.signals.actions[Int(sig)]
+        // Linux's 32-bit siginfo: si_signo 0, si_errno 4, si_code 8, then (kill, tkill)
+        // si_pid 12, si_uid 16.
         var info = [UInt8](repeating: 0, count: 128)
-        info[0] = UInt8(sig)
+        let sender = t.process.signals.senders[Int(sig)]
+        for (off, v) in [(0, UInt32(bitPattern: sig)), (8, UInt32(bitPattern: sender.code)),
+                         (12, UInt32(bitPattern: sender.pid)), (16, sender.uid)] {
+            for i in 0..<4 { info[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) }
+        }
         try t.memory.write(si, info)
         var context = [UInt8](repeating: 0, count: 164)
         let restore = t.savedSigmask ?? t.sigmask

@@ -129,14 +129,11 @@ final class RegularFile: VFSFile {
     func readBytes(at start: Int64, count: Int,
                    _ sink: (UnsafeRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int {
         if start < 0 { throw .errno(.EINVAL) }
-        let size = try self.size
-        guard start < size, count > 0 else { return 0 }
-        let total = Int(min(Int64(count), size - start))
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(total, bounceLimit), alignment: 16)
-        defer { buf.deallocate() }
+        guard count > 0 else { return 0 }
+        let buf = vfs.bounce
         var done = 0
-        while done < total {
-            let want = min(buf.count, total - done)
+        while done < count {
+            let want = min(buf.count, count - done)
             let got = try fsCall { () throws(LinuxErrno) in
                 try fs.read(inode, at: UInt64(start) + UInt64(done), into: UnsafeMutableRawBufferPointer(rebasing: buf[0..<want]))
             }
@@ -167,8 +164,7 @@ final class RegularFile: VFSFile {
         let limit = Int64(SharedFS.maxFileSize)
         if start >= limit { throw .errno(.EFBIG) }
         let total = Int(min(Int64(count), limit - start))
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(total, bounceLimit), alignment: 16)
-        defer { buf.deallocate() }
+        let buf = vfs.bounce
         var done = 0
         while done < total {
             let want = min(buf.count, total - done)

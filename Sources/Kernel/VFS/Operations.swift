@@ -157,6 +157,9 @@ extension VFS {
                     if let magic = try magicTarget(t, n) {
                         if trailing, !(try stat(t, magic).isDirectory) { throw .errno(.ENOTDIR) }
                         if procTargetFile(magic) == nil, try stat(t, magic).isDirectory { throw .errno(.EISDIR) }
+                        if let f = mount(of: n).proc?.linkedFile(self, n.ino) as? VFSFile {
+                            return (magic, f.parentDir, f.name, false)
+                        }
                         return (magic, nil, [], false)
                     }
                     let target = try readlink(t, n)

@@ -56,7 +56,12 @@ extension VFS {
                 if let magic = try magicTarget(t, next) {
                     cur = magic
                     curStat = try stat(t, cur)
-                    parent = nil; name = comp
+                    // An open file keeps the name it was opened by (for its own /proc link).
+                    if let f = mount(of: next).proc?.linkedFile(self, next.ino) as? VFSFile {
+                        parent = f.parentDir; name = f.name
+                    } else {
+                        parent = nil; name = []
+                    }
                     continue
                 }
                 let target = try readlink(t, next)

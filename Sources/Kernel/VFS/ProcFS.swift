@@ -271,6 +271,12 @@ final class ProcFS {
         }
     }
 
+    /// The open file behind a /proc/PID/fd/N link.
+    func linkedFile(_ vfs: VFS, _ ino: UInt64) -> OpenFile? {
+        guard let (pid, kind, fd) = ProcFS.decode(ino), kind == .fdLink else { return nil }
+        return vfs.processLookup(pid)?.files.entry(fd)?.file
+    }
+
     func targetFile(_ vfs: VFS, _ ino: UInt64) -> OpenFile? {
         guard let (pid, kind, fd) = ProcFS.decode(ino), kind == .fdTarget else { return nil }
         return vfs.processLookup(pid)?.files.entry(fd)?.file
@@ -327,7 +333,7 @@ final class ProcFS {
             guard mayInspect(t, p) else { throw .errno(.EACCES) }
             guard let e = p.files.entry(fd) else { throw .errno(.ENOENT) }
             let flags = String(UInt32(bitPattern: e.file.statusFlags | (e.cloexec ? OpenFlags.O_CLOEXEC : 0)), radix: 8)
-            return Array("pos:\t\(e.file.offset)\nflags:\t0\(flags)\nmnt_id:\t\(e.file.node?.mountID ?? 0)\n".utf8)
+            return Array("pos:\t\(e.file.offset)\nflags:\t0\(flags)\nmnt_id:\t\((e.file.node?.mountID ?? -1) + 1)\n".utf8)
         case .dir, .fdDir, .fdinfoDir: throw .errno(.EISDIR)
         default: throw .errno(.EINVAL)
         }

@@ -96,7 +96,7 @@ public enum StatABI {
         b.put(DeviceNumber.minor(s.rdev), at: 132)
         b.put(DeviceNumber.major(s.dev), at: 136)
         b.put(DeviceNumber.minor(s.dev), at: 140)
-        b.put(UInt64(mountID), at: 144)
+        b.put(UInt64(mountID + 1), at: 144)
         return b.bytes
     }
 

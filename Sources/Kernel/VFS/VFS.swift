@@ -88,6 +88,9 @@ public final class VFS {
     public var openFifo: ((GuestThread, VNode, Int32) throws(SyscallError) -> OpenFile)?
     /// Monotonic nanoseconds at creation (/proc/uptime, /proc/PID/stat start times).
     public let bootNanos: UInt64
+    /// The bounce buffer between SharedFS files and guest memory (one loop thread: one
+    /// buffer; a copy finishes before the next starts).
+    let bounce = UnsafeMutableRawBufferPointer.allocate(byteCount: bounceLimit, alignment: 4096)
 
     public init(root image: SharedFS) {
         bootNanos = VFS.monotonicNanos()
@@ -116,6 +119,8 @@ public final class VFS {
         }
         return vfs
     }
+
+    deinit { bounce.deallocate() }
 
     public var rootMount: Mount { mounts[0] }
     public var rootNode: VNode { mounts[0].root }
@@ -239,7 +244,10 @@ public final class VFS {
             let ino = try fsCall { () throws(LinuxErrno) in try fs.lookup(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), name) }
             return VNode(mountID: m.id, ino: UInt64(ino.rawValue))
         }
-        return VNode(mountID: m.id, ino: try m.proc!.lookup(self, dir.ino, name))
+        let proc = m.proc!
+        if name == [0x2E] { return dir }
+        if name == [0x2E, 0x2E] { return VNode(mountID: m.id, ino: proc.parent(dir.ino)) }
+        return VNode(mountID: m.id, ino: try proc.lookup(self, dir.ino, name))
     }
 
     /// `..` of a directory: up through mount roots, never above `root`.
@@ -346,8 +354,7 @@ public final class VFS {
         return out
     }
 
-    /// The name of `child` (a node of `dir`'s filesystem, or a mount root on one of its
-    /// entries) inside `dir`.
+    /// The name of `child` inside `dir` (both in the same filesystem): a scan of the listing.
     func nameOf(_ child: VNode, in dir: VNode) -> [UInt8]? {
         var found: [UInt8]? = nil
         try? listDirectory(dir, from: 0) { name, ino, _, _ in

@@ -1,0 +1,181 @@
+// ForkExecSyscalls.swift: clone (fork/vfork; threads come later), execve, pipe2.
+//
+// fork: the kernel makes the child process (a copy of the parent's kernel state and a new
+// channel) and answers the parent with KCH_ACT_FORK; the parent's runner host-forks, the
+// child runner maps the new channel and says hello with its host pid, and only then does
+// the child's guest see clone() return 0. Memory is copied by the host's fork (COW).
+// execve: the kernel loads and checks the program, commits (closes O_CLOEXEC descriptors,
+// resets handled signals, forgets the address space) and answers KCH_ACT_EXEC; the runner
+// execs a fresh runner on the new module in the same host process.
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHost
+import KandeloABI
+import VFSImage
+
+extension Kernel {
+    static let CLONE_VM: UInt32 = 0x100, CLONE_FS: UInt32 = 0x200, CLONE_FILES: UInt32 = 0x400
+    static let CLONE_SIGHAND: UInt32 = 0x800, CLONE_VFORK: UInt32 = 0x4000, CLONE_PARENT: UInt32 = 0x8000
+    static let CLONE_THREAD: UInt32 = 0x10000, CLONE_SETTLS: UInt32 = 0x80000
+    static let CLONE_PARENT_SETTID: UInt32 = 0x100000, CLONE_CHILD_CLEARTID: UInt32 = 0x200000
+    static let CLONE_CHILD_SETTID: UInt32 = 0x1000000
+
+    static func forkExecSyscalls() -> [(Int32, Handler)] {
+        [
+            (__NR_clone, sys_clone),
+            (__NR_execve, sys_execve),
+            (__NR_execveat, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
+                let path = try t.memory.cString(t.uarg(1))
+                if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
+                if path.isEmpty { throw .errno(.ENOSYS) }
+                return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
+            }),
+            (__NR_pipe2, sys_pipe2),
+        ]
+    }
+
+    static func forkRunnerSyscalls() -> [Int32: Handler] {
+        [
+            KCH_NR_HELLO: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                let p = t.process
+                guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
+                let hostPid = t.arg(0)
+                let pidfd = chost_pidfd_open(hostPid)
+                if pidfd < 0 {
+                    k.exitProcess(p, waitStatus: Signal.SIGKILL)
+                    throw .suspended
+                }
+                r.hostPid = hostPid
+                r.pidfd = pidfd
+                p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
+                k.watchRunner(p, r)
+                return 0
+            },
+            KCH_NR_FORKFAIL: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                if let child = k.processes[t.arg(0)], child.ppid == t.process.pid, child.runner?.hostPid == 0 {
+                    k.discardUnbornChild(child)
+                }
+                return 0
+            },
+        ]
+    }
+
+    static func sys_clone(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let flags = t.uarg(0)
+        if flags & CLONE_THREAD != 0 { throw .errno(.ENOSYS) }   // threads: next step
+        if flags & (CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 { throw .errno(.EINVAL) }
+        let p = t.process
+        let live = k.processes.values.filter { $0.cred.uid == p.cred.uid && $0.state == .running }.count
+        if live >= Int(k.rlimit(p, 6).cur) && !p.cred.isRoot { throw .errno(.EAGAIN) }
+        if k.processes.count >= k.options.maxProcesses { throw .errno(.EAGAIN) }
+        let channel = try k.makeChannel()
+        let pid = k.allocatePid()
+        let child = Process(pid: pid, ppid: flags & CLONE_PARENT != 0 ? p.ppid : p.pid, cred: p.cred,
+                            files: p.files.copy(), cwd: p.cwd, root: p.root,
+                            memory: GuestMemory(pid: 0, base: p.memory.base, size: p.memory.size),
+                            startTime: k.monotonicNanos())
+        child.pgid = p.pgid
+        child.sid = p.sid
+        child.umask = p.umask
+        child.exePath = p.exePath
+        child.argv = p.argv
+        child.envp = p.envp
+        child.comm = p.comm
+        child.limits = p.limits
+        child.addressSpace = p.addressSpace
+        child.signals.actions = p.signals.actions
+        child.signals.altstack = p.signals.altstack
+        child.exitSignal = Int32(flags & 0xff)
+        let thread = GuestThread(tid: pid, process: child, slot: kch_slot_of(channel.base, 0))
+        thread.sigmask = t.sigmask
+        thread.sigword = t.sigword
+        if flags & CLONE_CHILD_CLEARTID != 0 { thread.clearChildTid = t.uarg(4) }
+        child.threads = [thread]
+        child.runner = RunnerLink(hostPid: 0, pidfd: -1, channel: channel.base, channelFD: channel.fd, socket: -1)
+        k.processes[pid] = child
+        k.threads.append(thread)
+        let parent = k.processes[child.ppid] ?? p
+        parent.children.append(pid)
+        if flags & CLONE_PARENT_SETTID != 0 && t.uarg(2) != 0 { try? t.memory.store(t.uarg(2), pid) }
+        // CLONE_CHILD_SETTID writes into the child's copy: the runner's fork copies memory
+        // after this answer, so writing into the parent's memory first would leak into the
+        // parent; libc's fork does not use it, so it is left out.
+        k.complete(t, pid, action: KCH_ACT_FORK.rawValue, actionArgs: [UInt64(getpid()), UInt64(channel.fd)])
+        throw .suspended
+    }
+
+    /// The runner could not fork: forget the child the kernel had made.
+    func discardUnbornChild(_ c: Process) {
+        c.state = .zombie
+        threads.removeAll { $0.process === c }
+        c.files.closeAll()
+        if let r = c.runner {
+            munmap(r.channel, Int(KCH_SIZE))
+            close(r.channelFD)
+            c.runner = nil
+        }
+        processes[c.pid] = nil
+        if let parent = processes[c.ppid] { parent.children.removeAll { $0 == c.pid } }
+    }
+
+    static func sys_execve(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let path = try t.memory.cString(t.uarg(0))
+        return try k.execve(t, path: path, argvAddr: t.uarg(1), envpAddr: t.uarg(2))
+    }
+
+    func execve(_ t: GuestThread, path: [UInt8], argvAddr: UInt32, envpAddr: UInt32) throws(SyscallError) -> Int32 {
+        if path.isEmpty { throw .errno(.ENOENT) }
+        let argv = try t.memory.cStringArray(argvAddr)
+        let envp = try t.memory.cStringArray(envpAddr)
+        let exe = try loadProgram(t, path: path, argv: argv)
+        let p = t.process
+        guard let runner = p.runner else { throw .errno(.ESRCH) }
+        if p.threads.count > 1 { throw .errno(.EAGAIN) }
+        // The module travels in a memfd the runner opens through /proc/<kernel>/fd.
+        let fd = chost_memfd("kandelo-module")
+        if fd < 0 { throw .errno(.ENOMEM) }
+        var written = 0
+        while written < exe.bytes.count {
+            let n = exe.bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, exe.bytes.count - written) }
+            if n <= 0 { close(fd); throw .errno(.ENOMEM) }
+            written += n
+        }
+        // Point of no return.
+        p.files.closeOnExec()
+        for sig in 1...64 where p.signals.actions[sig].handler > 1 { p.signals.actions[sig] = SignalState.Action() }
+        p.signals.altstack = (0, 2, 0)
+        p.exePath = exe.path
+        p.argv = exe.argv
+        p.envp = envp
+        p.comm = []
+        p.startupBlock = nil
+        p.addressSpace = AddressSpace()
+        t.sigword = 0
+        t.clearChildTid = 0
+        runner.pendingModuleFD = fd
+        complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(getpid()), UInt64(fd)])
+        throw .suspended
+    }
+
+    static func sys_pipe2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let fds = t.uarg(0), flags = t.arg(1)
+        if flags & ~(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT) != 0 { throw .errno(.EINVAL) }
+        try t.memory.check(fds, 8)
+        let pipe = Pipe(kernel: k)
+        let nb = flags & OpenFlags.O_NONBLOCK
+        let reader = PipeEnd(pipe: pipe, flags: OpenFlags.O_RDONLY | nb)
+        let writer = PipeEnd(pipe: pipe, flags: OpenFlags.O_WRONLY | nb)
+        let cloexec = flags & OpenFlags.O_CLOEXEC != 0
+        let r = try t.process.files.install(reader, cloexec: cloexec)
+        let w: Int32
+        do { w = try t.process.files.install(writer, cloexec: cloexec) } catch {
+            try? t.process.files.close(r)
+            throw error
+        }
+        try t.memory.store(fds, r)
+        try t.memory.store(fds + 4, w)
+        return 0
+    }
+}

@@ -1,0 +1,139 @@
+// LaunchTests.swift: kandelo-launch end to end: statuses like a shell's, clear messages,
+// hostile guests that cannot hurt the kernel, and the image keeping what guests write.
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite(.serialized) struct LaunchTests {
+    @Test func helloArgumentsEnvironmentAndStatus() throws {
+        let dir = Launch.workDir("hello")
+        try Launch.guest(dir, "hello", """
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <unistd.h>
+            int main(int argc, char **argv) {
+                char cwd[256];
+                printf("argc=%d", argc);
+                for (int i = 0; i < argc; i++) printf(" [%s]", argv[i]);
+                printf(" FOO=%s cwd=%s pid=%d\\n", getenv("FOO"), getcwd(cwd, sizeof cwd), getpid());
+                return 42;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let r = Launch.run(image, "-e FOO=bar -w /work /bin/hello 'a b' c")
+        #expect(r.status == 42, "\(r)")
+        #expect(r.out == "argc=3 [/bin/hello] [a b] [c] FOO=bar cwd=/work pid=1\n", "\(r)")
+    }
+
+    @Test func shellStatusesForProgramsThatCannotRun() throws {
+        let dir = Launch.workDir("statuses")
+        try Launch.guest(dir, "ok", "int main(void) { return 0; }")
+        _ = sh("cd '\(dir)/root/bin' && printf 'plain text\\n' > text && chmod 755 text && cp ok noexec && chmod 644 noexec && printf '\\0asm\\1\\0\\0\\0\\1\\2' > broken && chmod 755 broken && printf '#!/bin/ok\\n' > script && chmod 755 script")
+        let image = try Launch.image(dir)
+        let missing = Launch.run(image, "/bin/missing")
+        #expect(missing.status == 127 && missing.err.contains("/bin/missing: No such file or directory"), "\(missing)")
+        let text = Launch.run(image, "/bin/text")
+        #expect(text.status == 126 && text.err.contains("Exec format error"), "\(text)")
+        let noexec = Launch.run(image, "/bin/noexec")
+        #expect(noexec.status == 126 && noexec.err.contains("Permission denied"), "\(noexec)")
+        let broken = Launch.run(image, "/bin/broken")
+        #expect(broken.status == 126 && broken.err.contains("invalid wasm module"), "\(broken)")
+        let directory = Launch.run(image, "/etc")
+        #expect(directory.status == 126, "\(directory)")
+        let script = Launch.run(image, "/bin/script")
+        #expect(script.status == 0, "\(script)")
+        let badImage = sh("'\(Launch.launcher)' --image '\(dir)/nonexistent.vfs' /bin/ok")
+        #expect(badImage.status == 125 && badImage.err.contains("nonexistent.vfs"), "\(badImage)")
+    }
+
+    @Test func trapsBecomeSignals() throws {
+        let dir = Launch.workDir("traps")
+        try Launch.guest(dir, "trap", """
+            #include <stdio.h>
+            int main(int argc, char **argv) {
+                puts("before"); fflush(stdout);
+                if (argc > 1) __builtin_trap();
+                return *(volatile int *)0xfffffff0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let segv = Launch.run(image, "/bin/trap")
+        #expect(segv.status == 128 + 11 && segv.out == "before\n" && segv.err.contains("out of bounds"), "\(segv)")
+        let ill = Launch.run(image, "/bin/trap x")
+        #expect(ill.status == 128 + 4 && ill.err.contains("unreachable"), "\(ill)")
+    }
+
+    /// Bad pointers and bad arguments from a guest get errno values; the kernel survives.
+    @Test func hostileArgumentsGetErrnoNotCrashes() throws {
+        let dir = Launch.workDir("hostile")
+        try Launch.guest(dir, "hostile", """
+            #include <errno.h>
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <string.h>
+            #include <sys/stat.h>
+            #include <sys/syscall.h>
+            #include <unistd.h>
+            #define BAD ((void *)0xfffff000)
+            int main(void) {
+                struct stat st;
+                errno = 0; printf("write %ld %d\\n", (long)write(1, BAD, 16), errno);
+                errno = 0; printf("read %ld %d\\n", (long)read(0, BAD, 16), errno);
+                errno = 0; printf("open %d %d\\n", open(BAD, O_RDONLY), errno);
+                errno = 0; printf("stat %d %d\\n", stat("/etc", BAD), errno);
+                errno = 0; printf("close %d %d\\n", close(12345), errno);
+                errno = 0; printf("nosys %ld %d\\n", syscall(9999), errno);
+                errno = 0; printf("huge %ld %d\\n", (long)write(1, "x", 0x7fffffff), errno);
+                return 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let r = Launch.run(image, "/bin/hostile")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == "write -1 14\nread -1 14\nopen -1 14\nstat -1 14\nclose -1 9\nnosys -1 38\nhuge -1 14\n", "\(r)")
+    }
+
+    @Test func guestWritesPersistInTheImage() throws {
+        let dir = Launch.workDir("persist")
+        try Launch.guest(dir, "writer", """
+            #include <stdio.h>
+            int main(void) {
+                FILE *f = fopen("/work/out.txt", "w");
+                if (!f) { perror("fopen"); return 1; }
+                fprintf(f, "written by a guest\\n");
+                return fclose(f) != 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let r = Launch.run(image, "/bin/writer")
+        #expect(r.status == 0, "\(r)")
+        let cat = sh("'\(Launch.imageTool)' cat '\(image)' /work/out.txt")
+        #expect(cat.out == "written by a guest\n", "\(cat)")
+        let fsck = sh("'\(Launch.imageTool)' fsck '\(image)'")
+        #expect(fsck.status == 0, "\(fsck)")
+        // Read-only: the same write fails with EROFS and the image is untouched.
+        let ro = Launch.run(image, "--read-only /bin/writer")
+        #expect(ro.status == 1 && ro.err.contains("Read-only"), "\(ro)")
+    }
+
+    @Test func stdinAndSignalToTheLauncher() throws {
+        let dir = Launch.workDir("stdin")
+        try Launch.guest(dir, "upper", """
+            #include <ctype.h>
+            #include <stdio.h>
+            int main(void) { int c; while ((c = getchar()) != EOF) putchar(toupper(c)); return 0; }
+            """)
+        try Launch.guest(dir, "sleeper", """
+            #include <stdio.h>
+            #include <unistd.h>
+            int main(void) { puts("sleeping"); fflush(stdout); sleep(30); puts("woke"); return 0; }
+            """)
+        let image = try Launch.image(dir)
+        let upper = Launch.run(image, "/bin/upper", stdin: "hello, world")
+        #expect(upper.status == 0 && upper.out == "HELLO, WORLD", "\(upper)")
+        // SIGTERM to the launcher ends the sleeping guest with the default action: 128+15.
+        let r = sh("'\(Launch.launcher)' --image '\(image)' /bin/sleeper </dev/null & pid=$!; sleep 1; kill -TERM $pid; wait $pid")
+        #expect(r.status == 143 && r.out == "sleeping\n", "\(r)")
+    }
+}

@@ -1,0 +1,92 @@
+// Support.swift: building small guests with kandelo-cc and running kandelo-launch on
+// images made for one test.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+enum Launch {
+    static let binDir: String = {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        let exe = String(decoding: buf[0..<max(n, 0)].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(exe[..<exe.lastIndex(of: "/")!])
+    }()
+    static var launcher: String { binDir + "/kandelo-launch" }
+    static var imageTool: String { binDir + "/kandelo-image" }
+    static let repo: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func workDir(_ name: String) -> String {
+        let dir = "/tmp/klaunch-test-\(getpid())-\(name)"
+        _ = sh("rm -rf '\(dir)' && mkdir -p '\(dir)/root/bin' '\(dir)/root/tmp' '\(dir)/root/etc' '\(dir)/root/work'")
+        return dir
+    }
+
+    /// Compiles C `source` with kandelo-cc into `dir`/root/bin/`name`.
+    static func guest(_ dir: String, _ name: String, _ source: String) throws {
+        let src = "\(dir)/\(name).c"
+        try source.write(toFile: src, atomically: true, encoding: .utf8)
+        let r = sh("'\(repo)/sdk/bin/kandelo-cc' -O1 -w -o '\(dir)/root/bin/\(name)' '\(src)'")
+        if r.status != 0 { throw TestFailure("kandelo-cc \(name): \(r)") }
+    }
+
+    static func image(_ dir: String) throws -> String {
+        let path = "\(dir)/test.vfs"
+        let r = sh("'\(imageTool)' build --from-dir '\(dir)/root' --output '\(path)'")
+        if r.status != 0 { throw TestFailure("kandelo-image build: \(r)") }
+        return path
+    }
+
+    static func run(_ image: String, _ args: String, stdin: String? = nil) -> ShellResult {
+        let input = stdin.map { "printf '%s' '\($0)' | " } ?? ""
+        return sh("\(input)'\(launcher)' --image '\(image)' \(args)" + (stdin == nil ? " </dev/null" : ""))
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+struct ShellResult: CustomStringConvertible {
+    var status: Int32
+    var out: String
+    var err: String
+    var description: String { "exit \(status)\nstdout: \(out)\nstderr: \(err)" }
+}
+
+/// Runs `script` with /bin/sh; captures stdout and stderr. The child gets an empty signal
+/// mask and default dispositions (test threads block signals).
+@discardableResult
+func sh(_ script: String) -> ShellResult {
+    let outPath = "/tmp/.klaunch-sh-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    let errPath = outPath + ".err"
+    defer { unlink(outPath); unlink(errPath) }
+    let wrapped = "{ \(script)\n} >'\(outPath)' 2>'\(errPath)'"
+    let words: [String] = ["/bin/sh", "-c", wrapped]
+    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for s in [SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
+    posix_spawnattr_setsigdefault(&attr, &defaults)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let rc = posix_spawn(&pid, "/bin/sh", nil, &attr, argv, environ)
+    precondition(rc == 0, "posix_spawn: \(rc)")
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
+    return ShellResult(status: code, out: read(outPath), err: read(errPath))
+}
