@@ -117,6 +117,10 @@ public enum Launcher {
         // SIGINT/SIGTERM/SIGHUP to the launcher go to the guest (and end it by default).
         let signals = SignalForwarder(kernel: kernel, target: process)
         kernel.run { process.state == .zombie && process.runner == nil }
+        // The program is done; whatever it left running (background jobs, daemons) ends
+        // with it, as when a container's init exits.
+        kernel.killAll()
+        kernel.run { kernel.liveRunners == 0 }
         signals.stop()
         if let why = kernel.failures[process.pid] { say("\(req.program): \(why)") }
         kernel.reap(process)

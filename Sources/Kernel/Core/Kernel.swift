@@ -74,7 +74,7 @@ public final class Kernel {
         self.hostname = withUnsafeBytes(of: &uts.nodename) { Array($0.prefix { $0 != 0 }) }
         for table in [Kernel.fileSyscalls(), Kernel.processSyscalls(), Kernel.memorySyscalls(),
                       Kernel.timeSyscalls(), Kernel.signalSyscalls(), Kernel.miscSyscalls(),
-                      Kernel.forkExecSyscalls()] {
+                      Kernel.forkExecSyscalls(), Kernel.pollSyscalls()] {
             for (nr, h) in table where nr >= 0 && Int(nr) < handlers.count { handlers[Int(nr)] = h }
         }
         runnerHandlers = Kernel.runnerSyscalls().merging(Kernel.forkRunnerSyscalls()) { a, _ in a }
@@ -121,6 +121,11 @@ public final class Kernel {
                          actionArgs: [UInt64] = []) {
         guard t.inCall else { return }
         t.inCall = false
+        if !t.cleanups.isEmpty {
+            let undo = t.cleanups
+            t.cleanups = []
+            for u in undo { u() }
+        }
         let s = t.slot
         s.pointee.result = value
         s.pointee.action = action
@@ -203,6 +208,11 @@ public final class Kernel {
             retries = []
             for t in again where t.inCall && t.process.state == .running {
                 served += 1
+                if !t.cleanups.isEmpty {
+                    let undo = t.cleanups
+                    t.cleanups = []
+                    for u in undo { u() }
+                }
                 dispatch(t)
             }
         }

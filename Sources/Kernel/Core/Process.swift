@@ -104,6 +104,11 @@ public final class GuestThread {
     public var savedSigmask: UInt64?
     /// Woken when a signal becomes deliverable to this thread (rt_sigsuspend waits here).
     public let signalQueue = WaitQueue()
+    /// ppoll/pselect6: the deadline of call `serial` (kept across the call's retries).
+    var callDeadline: (serial: UInt64, deadline: UInt64) = (0, 0)
+    /// Undo actions of the current call's waits (poll registrations, timers), run when the
+    /// call is answered.
+    var cleanups: [() -> Void] = []
     /// Counts calls, so that a late completion never answers a newer call.
     public var serial: UInt64 = 0
     /// Set when the call is finished by someone else (async I/O) and must not be answered twice.

@@ -190,7 +190,7 @@ extension Kernel {
     /// Reaps the runner when it ends; if the process had not exited through exit_group,
     /// the runner's death is the process's (a trap, a host signal, a crash).
     func watchRunner(_ p: Process, _ r: RunnerLink) {
-        ring.poll(fd: r.pidfd, events: UInt32(POLLIN)) { [unowned self] _ in
+        ring.poll(fd: r.pidfd, events: UInt32(Glibc.POLLIN)) { [unowned self] _ in
             var status: Int32 = 0
             let w = waitpid(r.hostPid, &status, WNOHANG)
             if w == 0 {   // spurious: not yet gone
@@ -246,6 +246,14 @@ extension Kernel {
         }
         onExit?(p)
     }
+
+    /// SIGKILLs every process still running (the launcher's guest has exited).
+    public func killAll() {
+        for p in processes.values where p.state == .running { send(Signal.SIGKILL, to: p) }
+    }
+
+    /// Runner processes not yet reaped.
+    public var liveRunners: Int { processes.values.filter { $0.runner != nil }.count }
 
     /// Removes a zombie from the table (wait4, or the launcher for its top process).
     public func reap(_ p: Process) {

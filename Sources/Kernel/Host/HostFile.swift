@@ -80,12 +80,22 @@ public final class HostFile: OpenFile {
     }
 
     public override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        try writev(t, [(addr, count)], at: position)
+    }
+
+    /// Gathers the vectors (up to the buffer's size) and writes them with one host write,
+    /// so a writev that stdio uses for "buffered part + new data" stays one write.
+    public override func writev(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
         if !canWrite { throw .errno(.EBADF) }
-        if count == 0 { return 0 }
         if position != nil { throw .errno(.ESPIPE) }
-        let n = min(count, HostFile.bufferSize)
+        var n = 0
+        for v in iov where v.len > 0 && n < HostFile.bufferSize {
+            let take = min(v.len, HostFile.bufferSize - n)
+            try t.memory.read(v.base, into: UnsafeMutableRawBufferPointer(rebasing: buffer[n..<n + take]))
+            n += take
+        }
+        if n == 0 { return 0 }
         let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-        try t.memory.read(addr, into: chunk)
         if isNonBlocking || ready(Int16(POLLOUT)) {
             let r = Glibc.write(fd, chunk.baseAddress, n)
             if r < 0 {
@@ -108,6 +118,13 @@ public final class HostFile: OpenFile {
             k.complete(t, result)
         }
         throw .suspended
+    }
+
+    /// One vector at a time (a short read is always allowed), so an asynchronous read
+    /// never runs beside data already copied.
+    public override func readv(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
+        guard let v = iov.first(where: { $0.len > 0 }) else { return 0 }
+        return try read(t, into: v.base, count: v.len, at: position)
     }
 
     public override func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {

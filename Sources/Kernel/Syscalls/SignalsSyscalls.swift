@@ -223,7 +223,9 @@ extension Kernel {
         if let q = t.blockedOn, t.inCall {
             q.remove(t)
             t.blockedOn = nil
-            let restartable = restart && t.nr != __NR_rt_sigsuspend && t.nr != __NR_clock_nanosleep_time64
+            let neverRestarted: [Int32] = [__NR_rt_sigsuspend, __NR_clock_nanosleep_time64, __NR_ppoll_time64,
+                                           __NR_pselect6_time64, __NR_rt_sigtimedwait_time64]
+            let restartable = restart && !neverRestarted.contains(t.nr)
             complete(t, restartable ? -LinuxErrno.ERESTART.rawValue : -LinuxErrno.EINTR.rawValue)
         } else if let stop = t.interrupt, t.inCall {
             t.interrupt = nil

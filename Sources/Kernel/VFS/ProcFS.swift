@@ -368,8 +368,14 @@ final class ProcFS {
         return Array(s.utf8)
     }
 
+    /// Running ("R") unless every thread waits in the kernel (blocked or suspended): a
+    /// process reading its own stat is running, as on Linux.
+    static func isRunning(_ p: Process) -> Bool {
+        p.threads.contains { $0.blockedOn == nil && $0.interrupt == nil }
+    }
+
     private func statText(_ vfs: VFS, _ p: Process) -> [UInt8] {
-        let state = p.state == .zombie ? "Z" : "S"
+        let state = p.state == .zombie ? "Z" : ProcFS.isRunning(p) ? "R" : "S"
         let start = (p.startTime > vfs.bootNanos ? p.startTime - vfs.bootNanos : 0) / 10_000_000
         let vsize = p.memory.size
         var f: [String] = []
@@ -391,7 +397,7 @@ final class ProcFS {
 
     private func statusText(_ p: Process) -> [UInt8] {
         let c = p.cred
-        let state = p.state == .zombie ? "Z (zombie)" : "S (sleeping)"
+        let state = p.state == .zombie ? "Z (zombie)" : ProcFS.isRunning(p) ? "R (running)" : "S (sleeping)"
         let kb = p.memory.size / 1024
         var ignored: UInt64 = 0, caught: UInt64 = 0
         for sig in 1..<min(65, p.signals.actions.count) {

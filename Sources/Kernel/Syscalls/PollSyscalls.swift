@@ -1,0 +1,154 @@
+// PollSyscalls.swift: ppoll and pselect6 (musl's poll and select). Readiness comes from
+// OpenFile.poll; waiting uses one WaitQueue per call that every polled file's queue (or,
+// for host descriptors, an io_uring poll) and the timeout wake. Registrations are undone
+// when the call ends.
+#if canImport(Glibc)
+import Glibc
+#endif
+import KandeloABI
+import VFSImage
+
+extension Kernel {
+    static let POLLIN: Int16 = 1, POLLPRI: Int16 = 2, POLLOUT: Int16 = 4, POLLERR: Int16 = 8
+    static let POLLHUP: Int16 = 16, POLLNVAL: Int16 = 32
+
+    static func pollSyscalls() -> [(Int32, Handler)] {
+        [(__NR_ppoll_time64, sys_ppoll), (__NR_pselect6_time64, sys_pselect6)]
+    }
+
+    /// The deadline of the current call (set on its first run, kept across retries).
+    func deadline(_ t: GuestThread, timeout: (sec: Int64, nsec: Int64)?) -> UInt64? {
+        guard let timeout else { return nil }
+        if t.callDeadline.serial != t.serial {
+            t.callDeadline = (t.serial, monotonicNanos() + UInt64(timeout.sec) * 1_000_000_000 + UInt64(timeout.nsec))
+        }
+        return t.callDeadline.deadline
+    }
+
+    /// Parks `t` until one of `files` may be ready or `deadline` passes.
+    func waitForReadiness(_ t: GuestThread, _ files: [(OpenFile, Int16)], deadline: UInt64?) throws(SyscallError) -> Never {
+        let q = WaitQueue()
+        var cleanups: [() -> Void] = []
+        for (f, events) in files {
+            if let fq = f.pollQueue {
+                fq.add(q) { [weak q] in q?.wakeAll() }
+                cleanups.append { [weak q, weak fq] in if let q { fq?.remove(q) } }
+            } else if let h = f as? HostFile {
+                var mask: UInt32 = 0
+                if events & Kernel.POLLIN != 0 { mask |= UInt32(Glibc.POLLIN) }
+                if events & Kernel.POLLOUT != 0 { mask |= UInt32(Glibc.POLLOUT) }
+                let token = ring.poll(fd: h.fd, events: mask) { [weak q] _ in q?.wakeAll() }
+                cleanups.append { [unowned self] in self.ring.cancel(token) }
+            }
+        }
+        if let deadline {
+            let now = monotonicNanos()
+            let token = ring.timeout(nanoseconds: deadline > now ? deadline - now : 1) { [weak q] _ in q?.wakeAll() }
+            cleanups.append { [unowned self] in self.ring.cancel(token) }
+        }
+        t.cleanups = cleanups
+        throw .block(q)
+    }
+
+    /// Sets a temporary signal mask for ppoll/pselect6 (restored when the call ends
+    /// normally; after a handler runs when a signal interrupts it).
+    func applyTemporaryMask(_ t: GuestThread, _ addr: UInt32) throws(SyscallError) {
+        guard addr != 0, t.savedSigmask == nil else { return }
+        let m: UInt64 = try t.memory.load(addr)
+        t.savedSigmask = t.sigmask
+        t.sigmask = m & ~Signal.unblockable
+        if deliverable(t) != 0 {
+            try checkSignals(t)
+            throw .errno(.EINTR)
+        }
+    }
+
+    func restoreTemporaryMask(_ t: GuestThread) {
+        if let saved = t.savedSigmask {
+            t.sigmask = saved
+            t.savedSigmask = nil
+        }
+    }
+
+    static func sys_ppoll(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let fdsAddr = t.uarg(0), nfds = Int(t.uarg(1)), tmo = t.uarg(2), mask = t.uarg(3)
+        if nfds > Int(t.process.files.limit) { throw .errno(.EINVAL) }
+        let timeout = tmo == 0 ? nil : try k.loadTimespec(t, tmo)
+        try t.memory.check(fdsAddr, nfds * 8)
+        try k.applyTemporaryMask(t, mask)
+        var ready: Int32 = 0
+        var waitOn: [(OpenFile, Int16)] = []
+        for i in 0..<nfds {
+            let a = fdsAddr + UInt32(8 * i)
+            let fd: Int32 = try t.memory.load(a)
+            let events: Int16 = try t.memory.load(a + 4)
+            var revents: Int16 = 0
+            if fd >= 0 {
+                if let f = t.process.files.entry(fd)?.file {
+                    revents = f.poll(events | Kernel.POLLERR | Kernel.POLLHUP) & (events | Kernel.POLLERR | Kernel.POLLHUP)
+                    if revents == 0 { waitOn.append((f, events)) }
+                } else {
+                    revents = Kernel.POLLNVAL
+                }
+            }
+            try t.memory.store(a + 6, revents)
+            if revents != 0 { ready += 1 }
+        }
+        let deadline = k.deadline(t, timeout: timeout)
+        if ready > 0 || (deadline != nil && k.monotonicNanos() >= deadline!) {
+            k.restoreTemporaryMask(t)
+            return ready
+        }
+        try k.waitForReadiness(t, waitOn, deadline: deadline)
+    }
+
+    static func sys_pselect6(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let nfds = Int(t.arg(0)), sets = [t.uarg(1), t.uarg(2), t.uarg(3)], tmo = t.uarg(4), maskArg = t.uarg(5)
+        if nfds < 0 || nfds > Int(t.process.files.limit) { throw .errno(.EINVAL) }
+        let timeout = tmo == 0 ? nil : try k.loadTimespec(t, tmo)
+        let words = (nfds + 31) / 32
+        var bits: [[UInt32]] = []
+        for s in sets {
+            var w: [UInt32] = []
+            if s != 0 { for i in 0..<words { w.append(try t.memory.load(s + UInt32(4 * i))) } }
+            bits.append(w)
+        }
+        if maskArg != 0 {
+            let maskPtr: UInt32 = try t.memory.load(maskArg)
+            try k.applyTemporaryMask(t, maskPtr)
+        }
+        var out = bits.map { $0.map { _ in UInt32(0) } }
+        var ready: Int32 = 0
+        var waitOn: [(OpenFile, Int16)] = []
+        for fd in 0..<nfds {
+            let w = fd / 32, b = UInt32(1) << UInt32(fd % 32)
+            let wantRead = !bits[0].isEmpty && bits[0][w] & b != 0
+            let wantWrite = !bits[1].isEmpty && bits[1][w] & b != 0
+            let wantExcept = !bits[2].isEmpty && bits[2][w] & b != 0
+            guard wantRead || wantWrite || wantExcept else { continue }
+            guard let f = t.process.files.entry(Int32(fd))?.file else {
+                k.restoreTemporaryMask(t)
+                throw .errno(.EBADF)
+            }
+            var events: Int16 = 0
+            if wantRead { events |= Kernel.POLLIN }
+            if wantWrite { events |= Kernel.POLLOUT }
+            if wantExcept { events |= Kernel.POLLPRI }
+            let r = f.poll(events | Kernel.POLLERR | Kernel.POLLHUP)
+            var any = false
+            if wantRead && r & (Kernel.POLLIN | Kernel.POLLHUP | Kernel.POLLERR) != 0 { out[0][w] |= b; ready += 1; any = true }
+            if wantWrite && r & (Kernel.POLLOUT | Kernel.POLLERR) != 0 { out[1][w] |= b; ready += 1; any = true }
+            if wantExcept && r & Kernel.POLLPRI != 0 { out[2][w] |= b; ready += 1; any = true }
+            if !any { waitOn.append((f, events)) }
+        }
+        let deadline = k.deadline(t, timeout: timeout)
+        if ready > 0 || (deadline != nil && k.monotonicNanos() >= deadline!) {
+            for (i, s) in sets.enumerated() where s != 0 {
+                for j in 0..<words { try t.memory.store(s + UInt32(4 * j), out[i][j]) }
+            }
+            k.restoreTemporaryMask(t)
+            return ready
+        }
+        try k.waitForReadiness(t, waitOn, deadline: deadline)
+    }
+}
