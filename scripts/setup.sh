@@ -20,9 +20,12 @@ if ((${#missing[@]})); then
 fi
 
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+# Our products only: a bare `swift build` also builds every target of the dependencies
+# (WasmKit's CLI, swift-syntax ...), minutes for nothing.
+products=(kandelo-image kandelo-mount kandelo-launch kandelo-runner)
 echo "setup: building (debug)" >&2
-swift build
+for p in "${products[@]}"; do swift build --product "$p"; done
 if [ "${1:-}" = release ]; then
     echo "setup: building (release)" >&2
-    swift build -c release
+    for p in "${products[@]}"; do swift build -c release --product "$p"; done
 fi

@@ -88,6 +88,8 @@ public final class HostFile: OpenFile {
     public override func writev(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
         if !canWrite { throw .errno(.EBADF) }
         if position != nil { throw .errno(.ESPIPE) }
+        // A range outside guest memory is EFAULT as a whole (wasm memory has no holes).
+        for v in iov { try t.memory.check(v.base, v.len) }
         var n = 0
         for v in iov where v.len > 0 && n < HostFile.bufferSize {
             let take = min(v.len, HostFile.bufferSize - n)
