@@ -184,8 +184,24 @@ public final class Runner {
 
     // MARK: running the module
 
+    /// KANDELO_TRACE_STARTUP=1: phase times on stderr.
+    let traceStart: UInt64 = Runner.monotonic()
+    static func monotonic() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    lazy var tracing = getenv("KANDELO_TRACE_STARTUP") != nil
+    func trace(_ what: String) {
+        guard tracing else { return }
+        let line = "kandelo-runner: trace: \(what) at +\((Runner.monotonic() - traceStart) / 1000) us\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+    }
+
     public func run() -> Never {
+        trace("start")
         let bytes = readModule()
+        trace("module read (\(bytes.count) bytes)")
         let features: WasmFeatureSet = [.referenceTypes, .exceptionHandling, .threads]
         let engine = Engine(configuration: EngineConfiguration(features: features))
         let store = Store(engine: engine)
@@ -193,6 +209,7 @@ public final class Runner {
         do { module = try parseWasm(bytes: bytes, features: features) } catch {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "invalid wasm module: \(error)")
         }
+        trace("parsed")
         var minPages: UInt64 = 1
         for imp in module.imports {
             switch (imp.module, imp.name, imp.descriptor) {
@@ -241,6 +258,7 @@ public final class Runner {
             heapBase = g.value.i32
             header.pointee.heap_base = heapBase
         }
+        trace("instantiated")
         guard case .function(let start) = instance.export("_start") else {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "the module exports no _start function")
         }

@@ -60,11 +60,14 @@ public enum Launcher {
     /// 128+N if signal N ended it, 126/127 if it could not be started, 125 if the launcher
     /// itself failed (bad image, no runner).
     public static func runStandalone(_ req: LaunchRequest) -> Int32 {
+        let trace = StartupTrace()
+        defer { trace.mark("end") ; trace.report() }
         let image: ImageFile
         do { image = try ImageFile.open(req.imagePath, readOnly: req.readOnly) } catch {
             say("\(req.imagePath): \(error)")
             return statusLauncherFailed
         }
+        trace.mark("image open")
         let vfs: VFS
         do { vfs = try VFS.standard(image: image.fs) } catch {
             say("\(req.imagePath): cannot set up the filesystem: \(error)")
@@ -81,6 +84,7 @@ public enum Launcher {
             say("cannot start the kernel: \(error)")
             return statusLauncherFailed
         }
+        trace.mark("kernel")
         if access(options.runnerPath, X_OK) != 0 {
             say("cannot find the runner at \(options.runnerPath) (set KANDELO_RUNNER)")
             return statusLauncherFailed
@@ -114,6 +118,7 @@ public enum Launcher {
             finish(image)
             return error.exitStatus
         }
+        trace.mark("spawn")
         // SIGINT/SIGTERM/SIGHUP to the launcher go to the guest (and end it by default).
         let signals = SignalForwarder(kernel: kernel, target: process)
         kernel.run { process.state == .zombie && process.runner == nil }
@@ -124,6 +129,7 @@ public enum Launcher {
         signals.stop()
         if let why = kernel.failures[process.pid] { say("\(req.program): \(why)") }
         kernel.reap(process)
+        trace.mark("guest ran")
         finish(image)
         let status = process.waitStatus
         if status & 0x7f != 0 { return 128 + (status & 0x7f) }
@@ -137,5 +143,27 @@ public enum Launcher {
         } catch {
             say("\(image.path): could not write the image back: \(error)")
         }
+    }
+}
+
+/// KANDELO_TRACE_STARTUP=1: how long each phase of a launch took, on stderr.
+final class StartupTrace {
+    let enabled = getenv("KANDELO_TRACE_STARTUP") != nil
+    var marks: [(String, UInt64)] = []
+    init() { mark("start") }
+    func now() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+    func mark(_ name: String) { if enabled { marks.append((name, now())) } }
+    func report() {
+        guard enabled, let first = marks.first else { return }
+        var prev = first.1
+        for (name, t) in marks.dropFirst() {
+            Launcher.say("trace: \(name) +\((t - prev) / 1000) us")
+            prev = t
+        }
+        Launcher.say("trace: total \((prev - first.1) / 1000) us")
     }
 }

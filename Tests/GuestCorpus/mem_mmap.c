@@ -1,6 +1,6 @@
 /* mem_mmap: anonymous mmap (zeroed), munmap and MAP_FIXED reuse reads zero again, private
  * file mappings (contents, zeros after EOF, writes not carried to the file), mprotect,
- * argument errors, and the program break moved with the raw brk syscall. */
+ * argument errors, and the program break (sbrk(0), moved with the raw brk syscall). */
 #include "corpus.h"
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,7 +20,10 @@ int main(void)
     printf("page size 4096: %s\n", pg == 4096 ? "yes" : "no");
 
     /* brk first, before stdio or malloc might use it */
+    /* sbrk(0) reports the break; growing goes through the raw syscall because musl's
+     * sbrk refuses non-zero increments (ENOMEM) where glibc's moves the break */
     uintptr_t cur = (uintptr_t)syscall(SYS_brk, 0);
+    int sbrk_matches = (uintptr_t)sbrk(0) == cur;
     uintptr_t want = cur + 3 * 4096 + 100;
     uintptr_t got = (uintptr_t)syscall(SYS_brk, want);
     int brk_grew = got == want;
@@ -32,6 +35,7 @@ int main(void)
     }
     uintptr_t shrunk = (uintptr_t)syscall(SYS_brk, cur);
     uintptr_t unchanged = (uintptr_t)syscall(SYS_brk, 0);
+    printf("sbrk(0) is the current break: %s\n", sbrk_matches ? "yes" : "no");
     printf("brk grow returns the new break: %s\n", brk_grew ? "yes" : "no");
     printf("brk memory zero-filled: %s\n", brk_zero ? "yes" : "no");
     printf("brk shrink back: %s\n", shrunk == cur && unchanged == cur ? "yes" : "no");
