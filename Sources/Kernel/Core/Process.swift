@@ -102,6 +102,10 @@ public final class GuestThread {
     public var interrupt: ((Int32) -> Void)?
     /// rt_sigsuspend/ppoll/pselect6: the mask to restore once a handler has run.
     public var savedSigmask: UInt64?
+    /// Handlers already set up by one kandelo_sigdequeue (Linux nests a frame per signal
+    /// unblocked at once, so the last set up runs first): (signal, its siginfo sender,
+    /// the mask its handler runs with, the mask its sigreturn restores).
+    var signalChain: [(sig: Int32, sender: SignalState.Sender, action: SignalState.Action, mask: UInt64, restore: UInt64)] = []
     /// Woken when a signal becomes deliverable to this thread (rt_sigsuspend waits here).
     public let signalQueue = WaitQueue()
     /// ppoll/pselect6: the deadline of call `serial` (kept across the call's retries).
@@ -171,8 +175,14 @@ public struct SignalState {
         public var code: Int32 = 0
         public var pid: Int32 = 0
         public var uid: UInt32 = 0
-        public init(code: Int32 = 0, pid: Int32 = 0, uid: UInt32 = 0) { self.code = code; self.pid = pid; self.uid = uid }
+        /// si_value (sigqueue).
+        public var value: Int32 = 0
+        public init(code: Int32 = 0, pid: Int32 = 0, uid: UInt32 = 0, value: Int32 = 0) {
+            self.code = code; self.pid = pid; self.uid = uid; self.value = value
+        }
     }
+    /// Real-time signals (32 and up) queue: every send is delivered, in order.
+    public var queued: [Int32: [Sender]] = [:]
     public var actions = [Action](repeating: Action(), count: 65)
     public var pending: UInt64 = 0
     public var senders = [Sender](repeating: Sender(), count: 65)

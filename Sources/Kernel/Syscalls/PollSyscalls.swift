@@ -26,9 +26,14 @@ extension Kernel {
     }
 
     /// Parks `t` until one of `files` may be ready or `deadline` passes.
-    func waitForReadiness(_ t: GuestThread, _ files: [(OpenFile, Int16)], deadline: UInt64?) throws(SyscallError) -> Never {
+    func waitForReadiness(_ t: GuestThread, _ files: [(OpenFile, Int16)], deadline: UInt64?,
+                          also extra: WaitQueue? = nil) throws(SyscallError) -> Never {
         let q = WaitQueue()
         var cleanups: [() -> Void] = []
+        if let extra {
+            extra.add(q) { [weak q] in q?.wakeAll() }
+            cleanups.append { [weak q, weak extra] in if let q { extra?.remove(q) } }
+        }
         for (f, events) in files {
             if let fq = f.pollQueue {
                 fq.add(q) { [weak q] in q?.wakeAll() }

@@ -137,6 +137,13 @@ extension Kernel {
             (__NR_tkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: nil, tid: t.arg(0), sig: t.arg(1)) }),
             (__NR_tgkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: t.arg(0), tid: t.arg(1), sig: t.arg(2)) }),
             (__NR_kandelo_sigdequeue, sys_sigdequeue),
+            (__NR_rt_sigqueueinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                try k.queueInfo(t, pid: t.arg(0), sig: t.arg(1), info: t.uarg(2))
+            }),
+            (__NR_rt_tgsigqueueinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                try k.queueInfo(t, pid: t.arg(0), sig: t.arg(2), info: t.uarg(3))
+            }),
+            (__NR_rt_sigtimedwait_time64, sys_sigtimedwait),
             (__NR_kandelo_sigreturn, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let mask: UInt64 = try t.memory.load(t.uarg(0) + 20)
                 t.sigmask = mask & ~Signal.unblockable
@@ -169,7 +176,7 @@ extension Kernel {
     /// Sends `sig` to a process: default actions happen here (termination ends the runner
     /// at once, even in a CPU loop); signals with handlers become pending and reach a
     /// thread through its signal word.
-    public func send(_ sig: Int32, to p: Process, from: Process? = nil, code: Int32 = 0 /* SI_USER */) {
+    public func send(_ sig: Int32, to p: Process, from: Process? = nil, code: Int32 = 0 /* SI_USER */, value: Int32 = 0) {
         guard p.state == .running, sig > 0, sig <= 64 else { return }
         let action = p.signals.actions[Int(sig)]
         if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
@@ -182,10 +189,14 @@ extension Kernel {
         // An ignored signal is discarded, unless it is blocked: then it stays pending (the
         // disposition may change before it is unblocked), as on Linux.
         if isIgnored(p, sig) && !p.threads.contains(where: { $0.sigmask & Signal.bit(sig) != 0 }) { return }
-        if p.signals.pending & Signal.bit(sig) == 0 {
-            p.signals.senders[Int(sig)] = SignalState.Sender(code: code, pid: from?.pid ?? 0, uid: from?.cred.uid ?? 0)
+        let sender = SignalState.Sender(code: code, pid: from?.pid ?? 0, uid: from?.cred.uid ?? 0, value: value)
+        if sig >= 32 {
+            p.signals.queued[sig, default: []].append(sender)
+        } else if p.signals.pending & Signal.bit(sig) == 0 {
+            p.signals.senders[Int(sig)] = sender
         }
         p.signals.pending |= Signal.bit(sig)
+        for t in p.threads { t.signalQueue.wakeAll() }   // sigtimedwait
         for t in p.threads where t.sigmask & Signal.bit(sig) == 0 {
             try? checkSignals(t)
             break
@@ -234,41 +245,111 @@ extension Kernel {
         t.signalQueue.wakeAll()
     }
 
-    static func sys_sigdequeue(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        let si = t.uarg(0), uc = t.uarg(1), act = t.uarg(2)
-        let sig = k.deliverable(t)
-        if sig == 0 {
-            return 0
+    /// Takes `sig` off the pending set and returns who sent it (real-time signals queue).
+    func takePending(_ p: Process, _ sig: Int32) -> SignalState.Sender {
+        if sig >= 32, var q = p.signals.queued[sig], !q.isEmpty {
+            let first = q.removeFirst()
+            p.signals.queued[sig] = q.isEmpty ? nil : q
+            if q.isEmpty { p.signals.pending &= ~Signal.bit(sig) }
+            return first
         }
-        let a = t.process.signals.actions[Int(sig)]
-        // Linux's 32-bit siginfo: si_signo 0, si_errno 4, si_code 8, then (kill, tkill)
-        // si_pid 12, si_uid 16.
+        p.signals.pending &= ~Signal.bit(sig)
+        return p.signals.senders[Int(sig)]
+    }
+
+    /// Linux's 32-bit siginfo: si_signo 0, si_errno 4, si_code 8, then (kill, tkill,
+    /// sigqueue) si_pid 12, si_uid 16, si_value 20.
+    static func siginfo(_ sig: Int32, _ s: SignalState.Sender) -> [UInt8] {
         var info = [UInt8](repeating: 0, count: 128)
-        let sender = t.process.signals.senders[Int(sig)]
-        for (off, v) in [(0, UInt32(bitPattern: sig)), (8, UInt32(bitPattern: sender.code)),
-                         (12, UInt32(bitPattern: sender.pid)), (16, sender.uid)] {
+        for (off, v) in [(0, UInt32(bitPattern: sig)), (8, UInt32(bitPattern: s.code)),
+                         (12, UInt32(bitPattern: s.pid)), (16, s.uid), (20, UInt32(bitPattern: s.value))] {
             for i in 0..<4 { info[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) }
         }
-        try t.memory.write(si, info)
+        return info
+    }
+
+    static func sys_sigdequeue(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let si = t.uarg(0), uc = t.uarg(1), act = t.uarg(2)
+        try t.memory.check(si, 128)
+        try t.memory.check(uc, 164)
+        try t.memory.check(act, 20)
+        if t.signalChain.isEmpty {
+            // Set up, as Linux does at one return to user space, a frame for every signal
+            // deliverable under the mask each previous frame installs; the handlers then
+            // run innermost (last set up) first.
+            var mask = t.sigmask
+            let restoreFirst = t.savedSigmask ?? t.sigmask
+            t.savedSigmask = nil
+            var chain: [(sig: Int32, sender: SignalState.Sender, action: SignalState.Action, mask: UInt64, restore: UInt64)] = []
+            while true {
+                let saved = t.sigmask
+                t.sigmask = mask
+                let sig = k.deliverable(t)
+                t.sigmask = saved
+                if sig == 0 { break }
+                let a = t.process.signals.actions[Int(sig)]
+                let sender = k.takePending(t.process, sig)
+                var handlerMask = mask | a.mask
+                if a.flags & Kernel.SA_NODEFER == 0 { handlerMask |= Signal.bit(sig) }
+                handlerMask &= ~Signal.unblockable
+                chain.append((sig, sender, a, handlerMask, chain.isEmpty ? restoreFirst : mask))
+                if a.flags & Kernel.SA_RESETHAND != 0 { t.process.signals.actions[Int(sig)] = SignalState.Action() }
+                mask = handlerMask
+                if chain.count >= 64 { break }
+            }
+            t.signalChain = chain.reversed()
+        }
+        guard !t.signalChain.isEmpty else { return 0 }
+        let frame = t.signalChain.removeFirst()
+        let sig = frame.sig
+        // The action as it was when the frame was set up (SA_RESETHAND may have reset it).
+        let a = frame.action
+        try t.memory.write(si, Kernel.siginfo(sig, frame.sender))
         var context = [UInt8](repeating: 0, count: 164)
-        let restore = t.savedSigmask ?? t.sigmask
         let alt = t.process.signals.altstack
         for (off, v) in [(8, alt.sp), (12, alt.flags), (16, alt.size)] {
             for i in 0..<4 { context[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) }
         }
-        for i in 0..<8 { context[20 + i] = UInt8((restore >> (8 * UInt64(i))) & 0xff) }
+        for i in 0..<8 { context[20 + i] = UInt8((frame.restore >> (8 * UInt64(i))) & 0xff) }
         try t.memory.write(uc, context)
         try t.memory.store(act, a.handler)
         try t.memory.store(act + 4, a.flags)
         try t.memory.store(act + 8, a.restorer)
         try t.memory.store(act + 12, a.mask)
-        // Apply the delivery.
-        t.process.signals.pending &= ~Signal.bit(sig)
-        t.savedSigmask = nil
-        var mask = t.sigmask | a.mask
-        if a.flags & Kernel.SA_NODEFER == 0 { mask |= Signal.bit(sig) }
-        t.sigmask = mask & ~Signal.unblockable
-        if a.flags & Kernel.SA_RESETHAND != 0 { t.process.signals.actions[Int(sig)] = SignalState.Action() }
+        t.sigmask = frame.mask
         return sig
+    }
+
+    /// rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the caller's si_code and value.
+    func queueInfo(_ t: GuestThread, pid: Int32, sig: Int32, info: UInt32) throws(SyscallError) -> Int32 {
+        if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+        guard let p = processes[pid], p.state == .running else { throw .errno(.ESRCH) }
+        let code: Int32 = try t.memory.load(info + 8)
+        let value: Int32 = try t.memory.load(info + 20)
+        // Only the kernel may claim si_code >= 0 (or SI_TKILL) for another process.
+        if (code >= 0 || code == -6) && p !== t.process { throw .errno(.EPERM) }
+        if !maySignal(t.process, p) { throw .errno(.EPERM) }
+        if sig != 0 { send(sig, to: p, from: t.process, code: code, value: value) }
+        return 0
+    }
+
+    static func sys_sigtimedwait(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let setAddr = t.uarg(0), info = t.uarg(1), tmo = t.uarg(2)
+        if t.arg(3) != 8 { throw .errno(.EINVAL) }
+        let set: UInt64 = try t.memory.load(setAddr)
+        let want = set & ~Signal.unblockable
+        let timeout = tmo == 0 ? nil : try k.loadTimespec(t, tmo)
+        let ready = t.process.signals.pending & want
+        if ready != 0 {
+            let sig = Int32(ready.trailingZeroBitCount + 1)
+            let sender = k.takePending(t.process, sig)
+            if info != 0 { try t.memory.write(info, Kernel.siginfo(sig, sender)) }
+            return sig
+        }
+        // A signal outside the set that can be delivered interrupts the wait.
+        if k.deliverable(t) != 0 { throw .errno(.EINTR) }
+        let deadline = k.deadline(t, timeout: timeout)
+        if let deadline, k.monotonicNanos() >= deadline { throw .errno(.EAGAIN) }
+        try k.waitForReadiness(t, [], deadline: deadline, also: t.signalQueue)
     }
 }
