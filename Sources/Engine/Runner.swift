@@ -200,6 +200,9 @@ public final class Runner {
 
     public func run() -> Never {
         trace("start")
+        // The runners of forked guest processes are host children of this runner, but the
+        // kernel, not this process, tracks their lives (pidfds): let the host reap them.
+        signal(SIGCHLD, SIG_IGN)
         let bytes = readModule()
         trace("module read (\(bytes.count) bytes)")
         let features: WasmFeatureSet = [.referenceTypes, .exceptionHandling, .threads]

@@ -192,11 +192,15 @@ extension Kernel {
     func watchRunner(_ p: Process, _ r: RunnerLink) {
         ring.poll(fd: r.pidfd, events: UInt32(Glibc.POLLIN)) { [unowned self] _ in
             var status: Int32 = 0
+            // Only the first runner is our child; forked runners are children of their
+            // parent runner, which lets the host reap them (SIGCHLD ignored): for those
+            // waitpid fails with ECHILD and a death without exit_group counts as SIGKILL.
             let w = waitpid(r.hostPid, &status, WNOHANG)
             if w == 0 {   // spurious: not yet gone
                 self.watchRunner(p, r)
                 return
             }
+            if w < 0 { status = Int32(SIGKILL) }
             close(r.pidfd)
             munmap(r.channel, Int(KCH_SIZE))
             close(r.channelFD)
