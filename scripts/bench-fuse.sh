@@ -6,7 +6,8 @@
 #
 # Workloads (fio with psync; 1 GiB file; 1 MiB blocks unless said otherwise):
 #   seq write           a new 1 GiB file, no fsync (for us: the first touch of that much
-#                       image memory, which the kernel must fault in and zero)
+#                       image memory, which the kernel must fault in and zero; a thread
+#                       does that ahead of the writes, Documentation/fuse-write-path.md)
 #   seq write again     after deleting it: a new file in memory the image already holds
 #   seq write + fsync   the same, then fsync (end_fsync=1): durable when it returns
 #   seq read cold       after drop_caches (tmpfs has no cold state: same as cached)

@@ -86,6 +86,10 @@ public final class FuseServer {
         self.options = options
         self.log = logger
         table = InodeTable(fs: image.fs)
+        // Writing a big new file grows the image into fresh memory; a background thread
+        // faults it in ahead of the writes (ImageMemory.swift, Populator). Lazy: it starts
+        // at the first growth, which only serving requests causes (after daemonizing).
+        image.fs.prefaultsAhead = !options.readOnly
         readBuffer = UnsafeMutableRawPointer.allocate(byteCount: FuseServer.maxWrite + 4096, alignment: 4096)
         listBuffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         pthread_mutex_init(workLock, nil)

@@ -91,8 +91,11 @@ extension SharedFS {
 
     // MARK: blocks
 
-    /// Allocates a zeroed data block, growing the filesystem when none is free.
-    func allocateBlock() throws(LinuxErrno) -> UInt32 {
+    /// Allocates a data block, growing the filesystem when none is free. The block is zeroed
+    /// unless `zero` is false, which only a caller that overwrites all 4096 bytes before
+    /// anything can read them may ask for (a whole-block write: BlockMap.writeContent). A
+    /// freed block keeps its old bytes, so every other caller must take the zeroed block.
+    func allocateBlock(zero: Bool = true) throws(LinuxErrno) -> UInt32 {
         if sb.freeBlocks == 0 { try grow() }
         guard let b = findClear(start: sb.blockBitmapStart, lo: sb.dataStart, hi: sb.totalBlocks, hint: blockHint) else {
             throw .ENOSPC
@@ -100,8 +103,10 @@ extension SharedFS {
         setBit(block: b, true)
         sb.freeBlocks -= 1
         blockHint = b + 1 >= sb.totalBlocks ? sb.dataStart : b + 1
-        mem.zero(at: Int(b) * blockSize, count: blockSize)
-        storeSuperblock()
+        if zero { mem.zero(at: Int(b) * blockSize, count: blockSize) }
+        // Only the free count changed (grow() stores the whole superblock itself); this runs
+        // once per block of every write, so it stores that one field.
+        mem.setU32(Superblock.Offset.freeBlocks, sb.freeBlocks)
         return b
     }
 

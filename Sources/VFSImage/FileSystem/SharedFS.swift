@@ -41,6 +41,9 @@ public final class SharedFS: @unchecked Sendable {
     var sidecarState = SidecarState()
     /// Refuse every mutation with EROFS.
     public var readOnly = false
+    /// Tests only: zero new data blocks even under whole-block writes (the behaviour before
+    /// writeContent skipped it), so that both ways can be compared byte for byte.
+    var zeroBlocksUnderWholeBlockWrites = false
 
     // MARK: creation
 
@@ -209,6 +212,15 @@ public final class SharedFS: @unchecked Sendable {
                           freeBlocks: UInt64(sb.freeBlocks) + growable,
                           totalInodes: UInt64(sb.totalInodes), freeInodes: UInt64(sb.freeInodes),
                           maxNameLength: 255, currentBlocks: UInt64(sb.totalBlocks))
+    }
+
+    /// Whether memory past the end of the image is faulted in ahead of its growth by a
+    /// background thread, so that writing a big new file does not take a page fault per
+    /// block (ImageMemory.swift, Populator). For long-lived writers such as the FUSE
+    /// mount; it never changes content. Default off.
+    public var prefaultsAhead: Bool {
+        get { mem.prefaultsAhead }
+        set { mem.prefaultsAhead = newValue }
     }
 
     public var superblock: Superblock { sb }
