@@ -136,4 +136,50 @@ import Glibc
         let r = sh("'\(Launch.launcher)' --image '\(image)' /bin/sleeper </dev/null & pid=$!; sleep 1; kill -TERM $pid; wait $pid")
         #expect(r.status == 143 && r.out == "sleeping\n", "\(r)")
     }
+
+    /// Limits a guest expects: RLIMIT_NPROC makes fork fail with EAGAIN (a fork bomb stops
+    /// there and the launcher cleans up what it left), --memory makes malloc fail with ENOMEM.
+    @Test func processAndMemoryLimits() throws {
+        let dir = Launch.workDir("limits")
+        try Launch.guest(dir, "bomb", """
+            #include <errno.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <string.h>
+            #include <sys/resource.h>
+            #include <unistd.h>
+            int main(void) {
+                struct rlimit rl = { 12, 12 };
+                if (setrlimit(RLIMIT_NPROC, &rl) != 0) { perror("setrlimit"); return 1; }
+                int n = 0;
+                for (;;) {
+                    pid_t p = fork();
+                    if (p < 0) { printf("fork failed with %s after %d children\\n", errno == EAGAIN ? "EAGAIN" : strerror(errno), n); return 0; }
+                    if (p == 0) { pause(); _exit(0); }
+                    n++;
+                    if (n > 100) { printf("no limit\\n"); return 1; }
+                }
+            }
+            """)
+        try Launch.guest(dir, "hog", """
+            #include <errno.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            int main(void) {
+                /* volatile: clang may drop a malloc whose result is only tested. */
+                void *volatile p = malloc(64 << 20);
+                printf("64 MiB: %s\\n", p ? "allocated" : (errno == ENOMEM ? "ENOMEM" : "other"));
+                void *volatile q = malloc(4 << 20);
+                printf("4 MiB: %s\\n", q ? "allocated" : "failed");
+                return 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let bomb = Launch.run(image, "--uid 1000 --gid 1000 /bin/bomb")
+        #expect(bomb.status == 0 && bomb.out == "fork failed with EAGAIN after 11 children\n", "\(bomb)")
+        let hog = Launch.run(image, "--memory 32 /bin/hog")
+        #expect(hog.status == 0 && hog.out == "64 MiB: ENOMEM\n4 MiB: allocated\n", "\(hog)")
+        let roomy = Launch.run(image, "/bin/hog")
+        #expect(roomy.out == "64 MiB: allocated\n4 MiB: allocated\n", "\(roomy)")
+    }
 }
