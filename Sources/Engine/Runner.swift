@@ -17,6 +17,8 @@ public struct RunnerConfiguration {
     public var maxPages: Int = 16384
     /// How long to spin on the slot before sleeping on its futex (microseconds).
     public var spinMicroseconds: Int = 50
+    /// WasmKit's interpreter stack, as Linux's default RLIMIT_STACK.
+    public var interpreterStackBytes: Int = 8 << 20
     public init() {}
 }
 
@@ -206,7 +208,10 @@ public final class Runner {
         let bytes = readModule()
         trace("module read (\(bytes.count) bytes)")
         let features: WasmFeatureSet = [.referenceTypes, .exceptionHandling, .threads]
-        let engine = Engine(configuration: EngineConfiguration(features: features))
+        // The interpreter's own stack (frames and locals of wasm calls) is WasmKit's 512 KiB
+        // by default; deeply recursive guests (ash parsing a 400-line function) exhaust it
+        // where Linux's 8 MiB stack does not. Untouched pages cost nothing.
+        let engine = Engine(configuration: EngineConfiguration(stackSize: config.interpreterStackBytes, features: features))
         let store = Store(engine: engine)
         let module: Module
         do { module = try parseWasm(bytes: bytes, features: features) } catch {

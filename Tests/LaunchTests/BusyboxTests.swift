@@ -81,6 +81,9 @@ enum BusyboxFixture {
         ("redirect", "echo hi > o.txt; echo more >> o.txt; cat o.txt; rm o.txt; echo err 1>&2 2>/dev/null; ls nothere 2>&1 | wc -l; exec 3>f3.txt; echo to3 >&3; exec 3>&-; cat f3.txt; rm f3.txt\n"),
         ("functions", "f() { local v=$1; echo \"f($v) args=$#\"; return 4; }\nf a b; echo \"ret $?\"\ncase words.txt in *.txt) echo text;; *) echo other;; esac\n"),
         ("statuses", "sh -c 'exit 3'; echo $?\nsh -c 'kill -TERM $$'; echo $?\n! true; echo $?\n"),
+        // A 400-line function: ash's parser recurses deeply (the interpreter needs a stack
+        // the size of Linux's, not WasmKit's default 512 KiB).
+        ("bigfunction", "f() {\n" + String(repeating: "echo -n ab\n", count: 400) + "}\nf | wc -c\n"),
     ]
 
     static let cases: [BusyboxCase] = [
