@@ -182,4 +182,26 @@ import Glibc
         let roomy = Launch.run(image, "/bin/hog")
         #expect(roomy.out == "64 MiB: allocated\n4 MiB: allocated\n", "\(roomy)")
     }
+
+    /// A task is named after the file given to execve: a script's own name, not its
+    /// interpreter's (pidof and ps match on it).
+    @Test func commNamesTheExecutedFile() throws {
+        let dir = Launch.workDir("comm")
+        try Launch.guest(dir, "comm", """
+            #include <stdio.h>
+            int main(void) {
+                char name[32] = {0};
+                FILE *f = fopen("/proc/self/comm", "r");
+                if (!f || !fgets(name, sizeof name, f)) return 1;
+                printf("%s", name);
+                return 0;
+            }
+            """)
+        _ = sh("cd '\(dir)/root/bin' && printf '#!/bin/comm\\n' > my-script && chmod 755 my-script")
+        let image = try Launch.image(dir)
+        let direct = Launch.run(image, "/bin/comm")
+        #expect(direct.out == "comm\n", "\(direct)")
+        let script = Launch.run(image, "/bin/my-script")
+        #expect(script.out == "my-script\n", "\(script)")
+    }
 }

@@ -111,6 +111,7 @@ extension Kernel {
             throw abandon(e, "\(name): \(what)")
         }
         process.exePath = exe.path
+        process.comm = Array((req.path.split(separator: 0x2f).last.map(Array.init) ?? req.path).prefix(15))
         process.argv = exe.argv
         process.envp = req.envp
         let runner: RunnerLink

@@ -149,7 +149,9 @@ extension Kernel {
         p.exePath = exe.path
         p.argv = exe.argv
         p.envp = envp
-        p.comm = []
+        // Linux names the task after the file given to execve (a script's own name, not
+        // its interpreter's); pidof and ps match on it.
+        p.comm = Array((path.split(separator: 0x2f).last.map(Array.init) ?? path).prefix(15))
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
         t.sigword = 0

@@ -347,6 +347,7 @@ final class ProcFS {
     static func cpuCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     static func comm(_ p: Process) -> [UInt8] {
+        if !p.comm.isEmpty { return Array(p.comm.prefix(15)) }
         let src = p.argv.first ?? p.exePath
         let base = src.split(separator: 0x2F).last.map(Array.init) ?? src
         return Array(base.prefix(15))
