@@ -121,11 +121,7 @@ public final class Kernel {
                          actionArgs: [UInt64] = []) {
         guard t.inCall else { return }
         t.inCall = false
-        if !t.cleanups.isEmpty {
-            let undo = t.cleanups
-            t.cleanups = []
-            for u in undo { u() }
-        }
+        runCleanups(t)
         let s = t.slot
         s.pointee.result = value
         s.pointee.action = action
@@ -139,6 +135,15 @@ public final class Kernel {
     }
 
     public func fail(_ t: GuestThread, _ e: LinuxErrno) { complete(t, -e.rawValue) }
+
+    /// Undoes the waits registered by the thread's current call (poll registrations,
+    /// timers) before it is answered or its handler runs again.
+    func runCleanups(_ t: GuestThread) {
+        guard !t.cleanups.isEmpty else { return }
+        let undo = t.cleanups
+        t.cleanups = []
+        for u in undo { u() }
+    }
 
     /// Answers only if the thread is still in the call numbered `serial` (for completions
     /// that may arrive after the call was interrupted).
@@ -208,11 +213,7 @@ public final class Kernel {
             retries = []
             for t in again where t.inCall && t.process.state == .running {
                 served += 1
-                if !t.cleanups.isEmpty {
-                    let undo = t.cleanups
-                    t.cleanups = []
-                    for u in undo { u() }
-                }
+                runCleanups(t)
                 dispatch(t)
             }
         }

@@ -46,8 +46,14 @@ public final class Process {
     public var envp: [[UInt8]] = []
     /// The start-up block for this execve (sdk/ABI.md §4), built lazily.
     public var startupBlock: [UInt8]? = nil
-    /// prctl(PR_SET_NAME); empty = the executable's base name.
+    /// The task name (prctl PR_SET_NAME, /proc/PID/comm); empty = argv[0]'s base name.
     public var comm: [UInt8] = []
+
+    /// Linux names a task after the file given to execve (a script's own name, not its
+    /// interpreter's), at most 15 bytes.
+    static func taskName(_ path: [UInt8]) -> [UInt8] {
+        Array((path.split(separator: 0x2f).last.map(Array.init) ?? path).prefix(15))
+    }
     /// Resource limits set with setrlimit/prlimit64 (others have defaults).
     public var limits: [Int32: (cur: UInt64, max: UInt64)] = [:]
 
@@ -213,5 +219,15 @@ public final class RunnerLink {
     }
 
     var header: UnsafeMutablePointer<kch_header> { kch_header_of(channel) }
+
+    /// The runner is gone: unmap its channel and close what the kernel kept open for it.
+    func releaseChannel() {
+        munmap(channel, Int(KCH_SIZE))
+        close(channelFD)
+        if pendingModuleFD >= 0 {
+            close(pendingModuleFD)
+            pendingModuleFD = -1
+        }
+    }
     func slot(_ i: UInt32) -> UnsafeMutablePointer<kch_slot> { kch_slot_of(channel, i) }
 }

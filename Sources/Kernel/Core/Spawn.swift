@@ -111,7 +111,7 @@ extension Kernel {
             throw abandon(e, "\(name): \(what)")
         }
         process.exePath = exe.path
-        process.comm = Array((req.path.split(separator: 0x2f).last.map(Array.init) ?? req.path).prefix(15))
+        process.comm = Process.taskName(req.path)
         process.argv = exe.argv
         process.envp = req.envp
         let runner: RunnerLink
@@ -126,6 +126,24 @@ extension Kernel {
         if let parent { parent.children.append(pid) }
         watchRunner(process, runner)
         return process
+    }
+
+    /// A memfd holding a module's bytes: what a runner loads, at spawn (fd 5) and at
+    /// execve (opened through /proc/<kernel>/fd).
+    func moduleMemfd(_ bytes: [UInt8]) throws(SyscallError) -> Int32 {
+        let fd = chost_memfd("kandelo-module")
+        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n <= 0 {
+                let e = n < 0 ? errno : ENOSPC
+                close(fd)
+                throw .errno(LinuxErrno(rawValue: e))
+            }
+            written += n
+        }
+        return fd
     }
 
     func makeChannel() throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
@@ -151,15 +169,8 @@ extension Kernel {
     /// the module (a sealed memfd) on fd 5. stdin/stdout are /dev/null: guest I/O goes
     /// through the kernel; stderr stays ours for the runner's last words.
     func startRunner(channel: (base: UnsafeMutableRawPointer, fd: Int32), module: [UInt8]) throws(SyscallError) -> RunnerLink {
-        let moduleFD = chost_memfd("kandelo-module")
-        if moduleFD < 0 { throw .errno(LinuxErrno(rawValue: -moduleFD)) }
+        let moduleFD = try moduleMemfd(module)
         defer { close(moduleFD) }
-        var written = 0
-        while written < module.count {
-            let n = module.withUnsafeBytes { Glibc.write(moduleFD, $0.baseAddress! + written, module.count - written) }
-            if n <= 0 { throw .errno(LinuxErrno(rawValue: errno)) }
-            written += n
-        }
         // Sources above the target numbers, so dup2 never sees fd == target.
         let sources = [channel.fd, doorbell, moduleFD].map { fcntl($0, F_DUPFD_CLOEXEC, 64) }
         defer { for s in sources where s >= 0 { close(s) } }
@@ -203,8 +214,7 @@ extension Kernel {
             }
             if w < 0 { status = Int32(SIGKILL) }
             close(r.pidfd)
-            munmap(r.channel, Int(KCH_SIZE))
-            close(r.channelFD)
+            r.releaseChannel()
             if p.runner === r { p.runner = nil }
             if p.state == .running {
                 // Died without exit_group: report as Linux would a crashed process.

@@ -52,24 +52,36 @@ public final class HostFile: OpenFile {
         let n = min(count, HostFile.bufferSize)
         let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
         if position != nil { throw .errno(.ESPIPE) }
-        if isNonBlocking || ready(Int16(POLLIN)) {
-            // Ready (or must not wait): a plain read will not block.
-            if !ready(Int16(POLLIN)) { throw .errno(.EAGAIN) }
+        if ready(Int16(POLLIN)) {
+            // Ready: a plain read will not block.
             let r = Glibc.read(fd, chunk.baseAddress, n)
             if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
             try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
             return r
         }
+        if isNonBlocking { throw .errno(.EAGAIN) }
+        try suspend(t) { k, done in
+            k.ring.read(fd: fd, into: chunk) { r in
+                guard r >= 0 else { return done(r) }
+                do {
+                    try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<Int(r)]))
+                    done(r)
+                } catch { done(-LinuxErrno.EFAULT.rawValue) }
+            }
+        }
+    }
+
+    /// Answers the thread's call when the io_uring operation `submit` starts completes,
+    /// unless a signal interrupts it first (the operation is then cancelled). A late
+    /// completion never answers a newer call.
+    private func suspend(_ t: GuestThread,
+                         _ submit: (Kernel, _ done: @escaping (Int32) -> Void) -> UInt64) throws(SyscallError) -> Never {
         let serial = t.serial
         let k = kernel
-        let token = kernel.ring.read(fd: fd, into: chunk) { [unowned t] r in
+        let token = submit(k) { [unowned t] r in
             guard t.serial == serial && t.inCall else { return }
             t.interrupt = nil
-            if r < 0 { k.complete(t, r); return }
-            do {
-                try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<Int(r)]))
-                k.complete(t, r)
-            } catch { k.fail(t, .EFAULT) }
+            k.complete(t, r)
         }
         t.interrupt = { [unowned t] result in
             t.interrupt = nil
@@ -106,20 +118,12 @@ public final class HostFile: OpenFile {
             }
             return r
         }
-        let serial = t.serial
-        let k = kernel
-        let token = kernel.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { [unowned t] r in
-            guard t.serial == serial && t.inCall else { return }
-            t.interrupt = nil
-            if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
-            k.complete(t, r)
+        try suspend(t) { k, done in
+            k.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { r in
+                if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
+                done(r)
+            }
         }
-        t.interrupt = { [unowned t] result in
-            t.interrupt = nil
-            k.ring.cancel(token)
-            k.complete(t, result)
-        }
-        throw .suspended
     }
 
     /// One vector at a time (a short read is always allowed), so an asynchronous read

@@ -111,11 +111,8 @@ extension Kernel {
         c.state = .zombie
         threads.removeAll { $0.process === c }
         c.files.closeAll()
-        if let r = c.runner {
-            munmap(r.channel, Int(KCH_SIZE))
-            close(r.channelFD)
-            c.runner = nil
-        }
+        c.runner?.releaseChannel()
+        c.runner = nil
         processes[c.pid] = nil
         if let parent = processes[c.ppid] { parent.children.removeAll { $0 == c.pid } }
     }
@@ -134,14 +131,8 @@ extension Kernel {
         guard let runner = p.runner else { throw .errno(.ESRCH) }
         if p.threads.count > 1 { throw .errno(.EAGAIN) }
         // The module travels in a memfd the runner opens through /proc/<kernel>/fd.
-        let fd = chost_memfd("kandelo-module")
-        if fd < 0 { throw .errno(.ENOMEM) }
-        var written = 0
-        while written < exe.bytes.count {
-            let n = exe.bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, exe.bytes.count - written) }
-            if n <= 0 { close(fd); throw .errno(.ENOMEM) }
-            written += n
-        }
+        let fd: Int32
+        do { fd = try moduleMemfd(exe.bytes) } catch { throw .errno(.ENOMEM) }
         // Point of no return.
         p.files.closeOnExec()
         for sig in 1...64 where p.signals.actions[sig].handler > 1 { p.signals.actions[sig] = SignalState.Action() }
@@ -149,9 +140,7 @@ extension Kernel {
         p.exePath = exe.path
         p.argv = exe.argv
         p.envp = envp
-        // Linux names the task after the file given to execve (a script's own name, not
-        // its interpreter's); pidof and ps match on it.
-        p.comm = Array((path.split(separator: 0x2f).last.map(Array.init) ?? path).prefix(15))
+        p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
         t.sigword = 0

@@ -111,8 +111,8 @@ extension Kernel {
                     t.process.comm = Array(try t.memory.cString(t.uarg(1), limit: 16).prefix(15))
                     return 0
                 case 16:   // PR_GET_NAME
-                    var name = t.process.comm.isEmpty ? Array(t.process.exePath.split(separator: 0x2f).last ?? []) : t.process.comm
-                    name = Array(name.prefix(15)) + [UInt8](repeating: 0, count: 16 - min(name.count, 15))
+                    let comm = ProcFS.comm(t.process)
+                    let name = comm + [UInt8](repeating: 0, count: 16 - comm.count)
                     try t.memory.write(t.uarg(1), name)
                     return 0
                 case 1, 2, 36, 37, 38, 39:   // PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS

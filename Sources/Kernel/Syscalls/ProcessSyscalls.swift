@@ -87,11 +87,10 @@ extension Kernel {
             (__NR_kandelo_startup_size, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(k.startupBlock(t.process, base: 0).count) }),
             (__NR_kandelo_startup_copy, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let buf = t.uarg(0), len = Int(t.uarg(1))
-                let size = k.startupBlock(t.process, base: 0).count
-                if len < size { throw .errno(.EINVAL) }
-                try t.memory.check(buf, size)
-                try t.memory.write(buf, k.startupBlock(t.process, base: buf))
-                return Int32(size)
+                let block = k.startupBlock(t.process, base: buf)
+                if len < block.count { throw .errno(.EINVAL) }
+                try t.memory.write(buf, block)
+                return Int32(block.count)
             }),
             (__NR_kandelo_set_sigword, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 t.sigword = t.uarg(0)
