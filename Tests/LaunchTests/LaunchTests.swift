@@ -204,4 +204,32 @@ import Glibc
         let script = Launch.run(image, "/bin/my-script")
         #expect(script.out == "my-script\n", "\(script)")
     }
+
+    /// A corrupt image and an image another launcher holds: status 125, a clear line, a
+    /// corrupt file left untouched and a held image left consistent.
+    @Test func corruptAndBusyImagesAreRefused() throws {
+        let dir = Launch.workDir("badimage")
+        try Launch.guest(dir, "sleeper", """
+            #include <unistd.h>
+            int main(void) { sleep(3); return 0; }
+            """)
+        let image = try Launch.image(dir)
+        _ = sh("head -c 100000 '\(image)' > '\(dir)/cut.vfs' && printf 'not an image at all' > '\(dir)/junk.vfs'")
+        for bad in ["cut.vfs", "junk.vfs"] {
+            let before = sh("md5sum < '\(dir)/\(bad)'").out
+            let r = sh("'\(Launch.launcher)' --image '\(dir)/\(bad)' /bin/sleeper </dev/null")
+            #expect(r.status == 125 && r.err.contains(bad) && r.out.isEmpty, "\(bad): \(r)")
+            #expect(sh("md5sum < '\(dir)/\(bad)'").out == before, "\(bad) was modified")
+        }
+        // The first launcher may write the image back (access times); the refused one
+        // must not disturb it: it stays consistent.
+        let busy = sh("""
+            '\(Launch.launcher)' --image '\(image)' /bin/sleeper </dev/null & first=$!; sleep 1
+            '\(Launch.launcher)' --image '\(image)' /bin/sleeper </dev/null; second=$?
+            wait $first; echo "$second $?"
+            """)
+        #expect(busy.out == "125 0\n" && busy.err.contains("test.vfs"), "\(busy)")
+        let fsck = sh("'\(Launch.imageTool)' fsck '\(image)'")
+        #expect(fsck.status == 0, "\(fsck)")
+    }
 }
