@@ -46,7 +46,8 @@ let package = Package(
                                               .product(name: "WasmKit", package: "WasmKit"),
                                               .product(name: "WasmParser", package: "WasmKit")]),
         // The service and the kandelo-launch client.
-        .target(name: "Launcher", dependencies: ["Kernel", "FuseMount", "VFSImage", "CHost"]),
+        .target(name: "Launcher", dependencies: ["Kernel", "FuseMount", "VFSImage", "CHost",
+                                                .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "kandelo-image", dependencies: [
             "VFSImage",
@@ -54,7 +55,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "kandelo-mount", dependencies: [
-            "FuseMount", "VFSImage",
+            "Launcher", "FuseMount", "VFSImage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

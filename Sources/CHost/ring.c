@@ -1,4 +1,5 @@
 /* io_uring wrappers for the kernel's Ring (CHost.h explains why they are C). */
+#define _GNU_SOURCE   /* before any system header: liburing.h wants it, the fallback needs preadv2/ppoll */
 #include "CHost.h"
 #include <errno.h>
 #include <liburing.h>
@@ -108,4 +109,48 @@ int kring_peek(kring *r, struct kring_cqe *out) {
     out->flags = c->flags;
     io_uring_cqe_seen(&r->ring, c);
     return 1;
+}
+
+/* ---- The plain-syscall fallback (Ring.swift's backend when io_uring is unavailable) ----
+ * Here because this file is compiled with liburing.h's _GNU_SOURCE, which preadv2,
+ * pwritev2 (RWF_NOWAIT) and ppoll need. */
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+static long kfb_result(long n) { return n < 0 ? -errno : n; }
+
+long kfb_read(int fd, void *buf, unsigned len, uint64_t offset, int nowait) {
+    if (nowait) {
+        struct iovec v = { buf, len };
+        return kfb_result(preadv2(fd, &v, 1, offset == UINT64_MAX ? -1 : (off_t)offset, RWF_NOWAIT));
+    }
+    return kfb_result(offset == UINT64_MAX ? read(fd, buf, len) : pread(fd, buf, len, (off_t)offset));
+}
+
+long kfb_write(int fd, const void *buf, unsigned len, uint64_t offset, int nowait) {
+    if (nowait) {
+        struct iovec v = { (void *)buf, len };
+        return kfb_result(pwritev2(fd, &v, 1, offset == UINT64_MAX ? -1 : (off_t)offset, RWF_NOWAIT));
+    }
+    return kfb_result(offset == UINT64_MAX ? write(fd, buf, len) : pwrite(fd, buf, len, (off_t)offset));
+}
+
+int kfb_ppoll(void *fds, unsigned n, int64_t timeout_ns) {
+    struct timespec ts, *tp = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = timeout_ns / 1000000000;
+        ts.tv_nsec = timeout_ns % 1000000000;
+        tp = &ts;
+    }
+    int r = ppoll((struct pollfd *)fds, n, tp, NULL);
+    return r < 0 ? -errno : r;
+}
+
+int kfb_file_kind(int fd) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -errno;
+    return S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) ? 1 : 0;
 }

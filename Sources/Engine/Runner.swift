@@ -2,7 +2,16 @@
 // process: it instantiates the module with WasmKit, gives it the `kandelo.syscall` import
 // and a shared `env.memory`, and runs `_start`. Every syscall is posted to the kernel
 // through this thread's slot of the channel (KandeloABI.h); the runner itself knows no
-// syscall semantics, only the actions the kernel asks of it (return, grow memory, exit).
+// syscall semantics, only the actions the kernel asks of it (return, grow memory, exit,
+// fork, exec, start or end a thread).
+//
+// Threads. A guest thread is a host thread of this runner running its own instance of
+// the module (own Store, globals, stack pointer) over the one SharedMemory; the kernel
+// gives it a tid and a slot, this side starts it at __kandelo_thread_start(tid, block).
+// Guest futexes never leave the runner: they are host private futexes on guest memory
+// (kch_guest_futex), so a mutex hand-off costs what it costs natively. A thread that
+// the kernel must interrupt (a signal for a handler) gets its signal word raised and a
+// host SIGURG, which ends a futex wait with EINTR.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,15 +33,32 @@ public struct RunnerConfiguration {
 
 /// Why the guest stopped without exiting.
 struct GuestExit: Error { let status: Int32 }
+/// This guest thread is done (the process goes on).
+struct ThreadExit: Error {}
 
-public final class Runner {
+/// One guest thread as the runner sees it: its slot and its signal word.
+final class ThreadContext: @unchecked Sendable {
+    var slot: UnsafeMutablePointer<kch_slot>
+    /// Guest address of the thread's signal-pending word (from kandelo_set_sigword).
+    var sigword: UInt32 = 0
+    init(slot: UnsafeMutablePointer<kch_slot>) {
+        self.slot = slot
+        slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
+    }
+}
+
+public final class Runner: @unchecked Sendable {
     let config: RunnerConfiguration
     var channel: UnsafeMutableRawPointer
-    var slot: UnsafeMutablePointer<kch_slot>
     var header: UnsafeMutablePointer<kch_header>
+    /// The thread that runs _start (and, after a fork, the one that forked).
+    var main: ThreadContext
     var memoryBase: UInt64 = 0
     var heapBase: UInt32 = 0
     var shared: SharedMemory?
+    /// What new threads instantiate.
+    var engine: Engine?
+    var module: Module?
 
     public init(config: RunnerConfiguration) {
         self.config = config
@@ -42,7 +68,7 @@ public final class Runner {
         }
         channel = base
         header = kch_header_of(base)
-        slot = kch_slot_of(base, 0)
+        main = ThreadContext(slot: kch_slot_of(base, 0))
         if header.pointee.magic != KCH_MAGIC { Runner.die("fd \(config.channelFD) is not a kernel channel") }
     }
 
@@ -56,8 +82,8 @@ public final class Runner {
 
     /// Posts a request in the slot and waits for the kernel's answer.
     @inline(__always)
-    func post(_ nr: Int32, _ a: (Int32, Int32, Int32, Int32, Int32, Int32)) {
-        let s = slot
+    func post(_ ctx: ThreadContext, _ nr: Int32, _ a: (Int32, Int32, Int32, Int32, Int32, Int32)) {
+        let s = ctx.slot
         s.pointee.nr = nr
         s.pointee.args = a
         s.pointee.memory_base = memoryBase
@@ -86,10 +112,18 @@ public final class Runner {
     }
 
     /// A syscall from the guest: post it, then do what the answer says.
-    func syscall(_ nr: Int32, _ a: (Int32, Int32, Int32, Int32, Int32, Int32)) throws -> Int32 {
+    func syscall(_ ctx: ThreadContext, _ nr: Int32, _ a: (Int32, Int32, Int32, Int32, Int32, Int32)) throws -> Int32 {
+        if nr == __NR_futex_time64, let shared {
+            // Served here: a host futex on our own copy of guest memory.
+            let sigword = ctx.sigword == 0 ? nil : UnsafePointer<UInt32>(bitPattern: UInt(memoryBase) + UInt(ctx.sigword))
+            return kch_guest_futex(UnsafeMutablePointer<UInt8>(bitPattern: UInt(memoryBase)), UInt64(shared.byteCount), sigword,
+                                   UInt32(bitPattern: a.0), a.1, UInt32(bitPattern: a.2), UInt32(bitPattern: a.3),
+                                   UInt32(bitPattern: a.4), UInt32(bitPattern: a.5))
+        }
+        if nr == __NR_kandelo_set_sigword { ctx.sigword = UInt32(bitPattern: a.0) }
         while true {
-            post(nr, a)
-            let s = slot.pointee
+            post(ctx, nr, a)
+            let s = ctx.slot.pointee
             switch s.action {
             case KCH_ACT_RETURN.rawValue:
                 return s.result
@@ -106,9 +140,21 @@ public final class Runner {
             case KCH_ACT_EXIT.rawValue:
                 throw GuestExit(status: Int32(truncatingIfNeeded: s.action_arg.0))
             case KCH_ACT_FORK.rawValue:
-                return fork(kernelPid: pid_t(s.action_arg.0), channelFD: Int32(s.action_arg.1), childPid: s.result)
+                return fork(ctx, kernelPid: pid_t(s.action_arg.0), channelFD: Int32(s.action_arg.1), childPid: s.result)
             case KCH_ACT_EXEC.rawValue:
-                exec(kernelPid: pid_t(s.action_arg.0), moduleFD: Int32(s.action_arg.1))
+                exec(ctx, kernelPid: pid_t(s.action_arg.0), moduleFD: Int32(s.action_arg.1))
+            case KCH_ACT_THREAD.rawValue:
+                startThread(tid: Int32(truncatingIfNeeded: s.action_arg.0), block: UInt32(truncatingIfNeeded: s.action_arg.1),
+                            slot: UInt32(truncatingIfNeeded: s.action_arg.2))
+                return s.result
+            case KCH_ACT_THREAD_EXIT.rawValue:
+                let clear = UInt32(truncatingIfNeeded: s.action_arg.0)
+                if clear != 0, let shared {
+                    _ = kch_guest_clear_tid(UnsafeMutablePointer<UInt8>(bitPattern: UInt(memoryBase)), UInt64(shared.byteCount), clear)
+                }
+                // The slot is free for the kernel to give to a new thread.
+                kch_store(UnsafeMutableRawPointer(ctx.slot).assumingMemoryBound(to: UInt32.self), KCH_IDLE.rawValue)
+                throw ThreadExit()
             default:
                 Runner.die("unknown action \(s.action) from the kernel")
             }
@@ -123,13 +169,13 @@ public final class Runner {
     /// The guest forked: the kernel made the child process and its channel; fork the host
     /// process, and in the child switch to the new channel and say hello (pid) before the
     /// guest sees 0. The parent returns the child's pid.
-    func fork(kernelPid: pid_t, channelFD: Int32, childPid: Int32) -> Int32 {
+    func fork(_ ctx: ThreadContext, kernelPid: pid_t, channelFD: Int32, childPid: Int32) -> Int32 {
         let fd = kernelFD(kernelPid, channelFD)
         let pid = fd < 0 ? -1 : Glibc.fork()
         if pid < 0 {
             let e = errno
             if fd >= 0 { close(fd) }
-            _ = try? syscall(KCH_NR_FORKFAIL, (childPid, e, 0, 0, 0, 0))
+            _ = try? syscall(ctx, KCH_NR_FORKFAIL, (childPid, e, 0, 0, 0, 0))
             return -11   // EAGAIN
         }
         if pid > 0 {
@@ -146,17 +192,21 @@ public final class Runner {
               base != MAP_FAILED else { _exit(125) }
         channel = base
         header = kch_header_of(base)
-        slot = kch_slot_of(base, 0)
+        // Only the forking thread lives on in the child (POSIX); it becomes the main
+        // thread, on slot 0 of the child's channel.
+        ctx.slot = kch_slot_of(base, 0)
+        ctx.slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
+        main = ctx
         header.pointee.heap_base = heapBase
-        _ = try? syscall(KCH_NR_HELLO, (getpid(), 0, 0, 0, 0, 0))
+        _ = try? syscall(ctx, KCH_NR_HELLO, (getpid(), 0, 0, 0, 0, 0))
         return 0
     }
 
     /// execve: run a fresh runner in this same process (so the kernel keeps its pid and
     /// pidfd) on the new module; the channel and doorbell stay on their descriptors.
-    func exec(kernelPid: pid_t, moduleFD: Int32) -> Never {
+    func exec(_ ctx: ThreadContext, kernelPid: pid_t, moduleFD: Int32) -> Never {
         let fd = kernelFD(kernelPid, moduleFD)
-        if fd < 0 { report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot open the module: \(String(cString: strerror(errno)))") }
+        if fd < 0 { report(ctx, KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot open the module: \(String(cString: strerror(errno)))") }
         if fd != config.moduleFD {
             dup2(fd, config.moduleFD)
             close(fd)
@@ -170,17 +220,21 @@ public final class Runner {
                     "--spin-us", "\(config.spinMicroseconds)"]
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         execv(path, &cargs)
-        report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot start the runner: \(String(cString: strerror(errno)))")
+        report(ctx, KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "exec: cannot start the runner: \(String(cString: strerror(errno)))")
     }
 
     /// Tells the kernel why the guest cannot go on, then ends the runner.
     func report(_ nr: Int32, arg: Int32, message: String) -> Never {
+        report(main, nr, arg: arg, message: message)
+    }
+
+    func report(_ ctx: ThreadContext, _ nr: Int32, arg: Int32, message: String) -> Never {
         let bytes = Array(message.utf8.prefix(Int(KCH_DATA_MAX) - 1))
-        withUnsafeMutableBytes(of: &slot.pointee.data) { raw in
+        withUnsafeMutableBytes(of: &ctx.slot.pointee.data) { raw in
             raw.copyBytes(from: bytes)
         }
-        slot.pointee.data_len = UInt32(bytes.count)
-        _ = try? syscall(nr, (arg, 0, 0, 0, 0, 0))
+        ctx.slot.pointee.data_len = UInt32(bytes.count)
+        _ = try? syscall(ctx, nr, (arg, 0, 0, 0, 0, 0))
         _exit(0)
     }
 
@@ -212,7 +266,6 @@ public final class Runner {
         // by default; deeply recursive guests (ash parsing a 400-line function) exhaust it
         // where Linux's 8 MiB stack does not. Untouched pages cost nothing.
         let engine = Engine(configuration: EngineConfiguration(stackSize: config.interpreterStackBytes, features: features))
-        let store = Store(engine: engine)
         let module: Module
         do { module = try parseWasm(bytes: bytes, features: features) } catch {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "invalid wasm module: \(error)")
@@ -236,29 +289,16 @@ public final class Runner {
         if minPages > UInt64(config.maxPages) {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "the module needs \(minPages) pages of memory, more than the limit \(config.maxPages)")
         }
-        let memory: WasmKit.Memory
         do {
-            let s = try SharedMemory(engine: engine, type: MemoryType(min: minPages, max: UInt64(config.maxPages), shared: true),
-                                     resourceLimiter: DefaultResourceLimiter())
-            shared = s
-            memory = WasmKit.Memory(store: store, sharedMemory: s)
+            shared = try SharedMemory(engine: engine, type: MemoryType(min: minPages, max: UInt64(config.maxPages), shared: true),
+                                      resourceLimiter: DefaultResourceLimiter())
         } catch {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "cannot create guest memory: \(error)")
         }
-        memoryBase = UInt64(UInt(bitPattern: memory.withUnsafeMutableBufferPointer(offset: 0, count: 0) { $0.baseAddress }))
-        let syscallImport = Function(store: store, parameters: Array(repeating: .i32, count: 7), results: [.i32], raw: {
-            [unowned self] _, params, results in
-            let r = try self.syscall(Int32(bitPattern: params[0].i32),
-                                     (Int32(bitPattern: params[1].i32), Int32(bitPattern: params[2].i32),
-                                      Int32(bitPattern: params[3].i32), Int32(bitPattern: params[4].i32),
-                                      Int32(bitPattern: params[5].i32), Int32(bitPattern: params[6].i32)))
-            results[0] = .i32(UInt32(bitPattern: r))
-        })
-        var imports = Imports()
-        imports.define(module: "env", name: "memory", memory)
-        imports.define(module: "kandelo", name: "syscall", syscallImport)
+        self.engine = engine
+        self.module = module
         let instance: Instance
-        do { instance = try module.instantiate(store: store, imports: imports) } catch {
+        do { instance = try instantiate(main) } catch {
             if let exit = error as? GuestExit { _exit(exit.status) }
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "cannot instantiate: \(error)")
         }
@@ -270,13 +310,57 @@ public final class Runner {
         guard case .function(let start) = instance.export("_start") else {
             report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID), message: "the module exports no _start function")
         }
-        do {
+        // The kernel's knock (see the file's header): a handler, so that it interrupts a
+        // futex wait, and no SA_RESTART, so that the wait returns EINTR.
+        var knock = sigaction()
+        knock.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&knock.sa_mask)
+        knock.sa_flags = 0
+        sigaction(SIGURG, &knock, nil)
+        runGuest(main) {
             _ = try start.invoke([])
             // _start never returns in a libc program; treat it as exit(0).
-            _ = try syscall(__NR_exit_group, (0, 0, 0, 0, 0, 0))
-            _exit(0)
+            _ = try self.syscall(self.main, __NR_exit_group, (0, 0, 0, 0, 0, 0))
+        }
+        // The main thread left with pthread_exit while others run: the process goes on
+        // until the last thread leaves (the kernel then says exit).
+        pthread_exit(nil)
+    }
+
+    /// A new instance of the module over the shared memory, with a `kandelo.syscall`
+    /// bound to `ctx`. Each thread has its own (own Store: WasmKit stores are not shared
+    /// between threads).
+    func instantiate(_ ctx: ThreadContext) throws -> Instance {
+        guard let engine, let module, let shared else { throw GuestExit(status: 125) }
+        let store = Store(engine: engine)
+        let memory = WasmKit.Memory(store: store, sharedMemory: shared)
+        if memoryBase == 0 {
+            memoryBase = UInt64(UInt(bitPattern: memory.withUnsafeMutableBufferPointer(offset: 0, count: 0) { $0.baseAddress }))
+        }
+        let syscallImport = Function(store: store, parameters: Array(repeating: .i32, count: 7), results: [.i32], raw: {
+            [unowned self] _, params, results in
+            let r = try self.syscall(ctx, Int32(bitPattern: params[0].i32),
+                                     (Int32(bitPattern: params[1].i32), Int32(bitPattern: params[2].i32),
+                                      Int32(bitPattern: params[3].i32), Int32(bitPattern: params[4].i32),
+                                      Int32(bitPattern: params[5].i32), Int32(bitPattern: params[6].i32)))
+            results[0] = .i32(UInt32(bitPattern: r))
+        })
+        var imports = Imports()
+        imports.define(module: "env", name: "memory", memory)
+        imports.define(module: "kandelo", name: "syscall", syscallImport)
+        return try module.instantiate(store: store, imports: imports)
+    }
+
+    /// Runs guest code on the thread of `ctx` and handles how it ends: the process's exit
+    /// (exits the host process), the thread's exit (returns), or a trap (reported to the
+    /// kernel, which ends the process with the matching signal).
+    func runGuest(_ ctx: ThreadContext, _ body: () throws -> Void) {
+        do {
+            try body()
         } catch let exit as GuestExit {
             _exit(exit.status)
+        } catch is ThreadExit {
+            return
         } catch {
             let text = "\(error)"
             let sig: Int32
@@ -284,7 +368,50 @@ public final class Runner {
             else if text.contains("divide by zero") || text.contains("integer overflow") { sig = SIGFPE }
             else { sig = SIGSEGV }
             let firstLine = text.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? text
-            report(KCH_NR_TRAPPED, arg: sig, message: "wasm trap: \(firstLine)")
+            report(ctx, KCH_NR_TRAPPED, arg: sig, message: "wasm trap: \(firstLine)")
+        }
+    }
+
+    /// clone(CLONE_THREAD) answered: a host thread runs a new instance of the module from
+    /// __kandelo_thread_start(tid, block) on the slot the kernel chose.
+    func startThread(tid: Int32, block: UInt32, slot: UInt32) {
+        let ctx = ThreadContext(slot: kch_slot_of(channel, slot))
+        let job = ThreadJob(runner: self, ctx: ctx, tid: tid, block: block)
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setstacksize(&attr, 8 << 20)
+        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attr, { arg in
+            let job = Unmanaged<ThreadJob>.fromOpaque(arg!).takeRetainedValue()
+            job.run()
+            return nil
+        }, Unmanaged.passRetained(job).toOpaque())
+        pthread_attr_destroy(&attr)
+        if rc != 0 {
+            // The kernel already counts the thread: have it leave at once.
+            Unmanaged.passUnretained(job).release()
+            report(ctx, KCH_NR_TRAPPED, arg: SIGKILL, message: "cannot start a host thread: \(String(cString: strerror(rc)))")
+        }
+    }
+
+    final class ThreadJob: @unchecked Sendable {
+        let runner: Runner, ctx: ThreadContext, tid: Int32, block: UInt32
+        init(runner: Runner, ctx: ThreadContext, tid: Int32, block: UInt32) {
+            self.runner = runner; self.ctx = ctx; self.tid = tid; self.block = block
+        }
+        func run() {
+            // The host slot id is this thread's, not its creator's.
+            ctx.slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
+            runner.runGuest(ctx) {
+                let instance = try runner.instantiate(ctx)
+                guard case .function(let entry) = instance.export(KANDELO_EXPORT_THREAD_START) else {
+                    runner.report(ctx, KCH_NR_TRAPPED, arg: SIGKILL, message: "the module exports no __kandelo_thread_start")
+                }
+                _ = try entry.invoke([.i32(UInt32(bitPattern: tid)), .i32(block)])
+                // __kandelo_thread_main never returns; if it does, the thread exits.
+                _ = try runner.syscall(ctx, __NR_exit, (0, 0, 0, 0, 0, 0))
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public enum Daemon {
     /// Closes every descriptor above stderr, as daemon(7) asks: a daemon must not keep its
     /// starter's pipes open (a caller reading our output to EOF would wait for us forever).
     /// Call before opening anything of our own.
-    static func closeInheritedDescriptors() {
+    public static func closeInheritedDescriptors() {
         guard let dir = opendir("/proc/self/fd") else { return }
         let own = dirfd(dir)
         var fds: [Int32] = []
@@ -35,7 +35,7 @@ public enum Daemon {
     }
 
     /// Detaches from the terminal. Call with no other threads running.
-    static func detach() throws(MountError) {
+    public static func detach() throws(MountError) {
         openlog("kandelo-mount", LOG_PID, LOG_DAEMON)
         guard fuse_daemonize(0) == 0 else { throw .fuse("could not detach from the terminal") }
         detached = true

@@ -3,11 +3,12 @@
 // FuseMount is glue: it decodes FUSE requests, calls VFSImage's SharedFS, and replies once.
 // Files (one hop from each FUSE op: see Operations/Operations.swift):
 //
-//   Mount.swift                 `KandeloMount.run`: preflight, open, mount, daemonize, serve, close
+//   (Launcher/ServiceMain.swift runs a mount: preflight, open, mount, daemonize, serve, close)
 //   MountOptions.swift          the -o list: ours, libfuse's, and mount(8)'s words we ignore
 //   Preflight.swift             checks that keep the image untouched when we refuse
 //   FuseServer.swift            session, INIT negotiation, cache policy, shutdown
-//   RequestLoop.swift           the poll loop over the FUSE fd (ready for the io_uring loop)
+//   RequestLoop.swift           the poll loop over the FUSE fd (tests, and mounts without a service)
+//   ExternalLoop.swift          serving from the service's io_uring loop instead
 //   InodeTable.swift            FUSE node id ↔ image inode, lookup counts, pins
 //   Invalidator.swift           cache invalidation for changes made beside FUSE
 //   Daemon.swift                detaching from the terminal, logging to syslog

@@ -76,6 +76,9 @@ public final class FuseServer {
     var stopRequested = false
     /// eventfd that wakes the loop for `perform` and `requestStop`.
     let wakeFD: Int32
+    /// libfuse's request buffer when an outer loop drives us (ExternalLoop.swift): kept,
+    /// so its megabyte is not mapped and faulted in again for every batch.
+    var loopBuffer = fuse_buf()
 
     /// Mounts `image` on `mountPoint` (absolute; checked by Preflight). The kernel's INIT and
     /// every later request are served by `run`.
@@ -122,6 +125,7 @@ public final class FuseServer {
     }
 
     deinit {
+        free(loopBuffer.mem)
         readBuffer.deallocate()
         listBuffer.deallocate()
         pthread_mutex_destroy(workLock)

@@ -11,11 +11,11 @@ import Glibc
 import Musl
 #endif
 
-enum Preflight {
-    static let fuseDevice = "/dev/fuse"
+public enum Preflight {
+    public static let fuseDevice = "/dev/fuse"
 
     /// /dev/fuse exists, is the FUSE character device, and we may open it.
-    static func checkFuseDevice(_ path: String = fuseDevice) throws(MountError) {
+    public static func checkFuseDevice(_ path: String = fuseDevice) throws(MountError) {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw .noFuseDevice("\(path) does not exist: load the fuse module (modprobe fuse), or in a container "
@@ -35,7 +35,7 @@ enum Preflight {
 
     /// The mount point exists, is a directory, and is not already a mount point.
     /// Returns its absolute, symlink-free path.
-    static func checkMountPoint(_ path: String) throws(MountError) -> String {
+    public static func checkMountPoint(_ path: String) throws(MountError) -> String {
         var st = stat()
         if stat(path, &st) != 0 {
             let e = errno
@@ -58,7 +58,7 @@ enum Preflight {
 
     /// The image exists and is a regular file. Returns its absolute, symlink-free path, so
     /// checkpoints replace the file itself (not a symlink to it), also after we chdir("/").
-    static func checkImage(_ path: String) throws(MountError) -> String {
+    public static func checkImage(_ path: String) throws(MountError) -> String {
         var st = stat()
         guard stat(path, &st) == 0 else {
             let e = errno

@@ -108,9 +108,7 @@ extension FuseServer {
     /// turn). Returns why the session ended, or nil while it goes on.
     @discardableResult
     public func serveAvailableRequests() -> StopReason? {
-        var buf = fuse_buf()
-        defer { free(buf.mem) }
-        return serveAvailableRequests(&buf)
+        serveAvailableRequests(&loopBuffer)
     }
 
     func serveAvailableRequests(_ buf: inout fuse_buf) -> StopReason? {

@@ -18,11 +18,48 @@ public struct LaunchRequest {
     public var gid: UInt32 = 0
     public var readOnly = false
     public var maxMemoryMiB: Int = 1024
+    /// Host directories bound into the guest's namespace (--bind), mounted in this order.
+    public var binds: [Bind] = []
     public init(imagePath: String, program: String, arguments: [String]) {
         self.imagePath = imagePath
         self.program = program
         self.arguments = arguments
     }
+}
+
+/// `--bind HOSTDIR:GUESTDIR[:ro]`: HOSTDIR (which must exist) is mounted over GUESTDIR
+/// (which must be a directory in the image); the guest cannot reach outside HOSTDIR.
+public struct Bind: Equatable, Sendable {
+    public var host: String
+    public var guest: String
+    public var readOnly: Bool
+    public init(host: String, guest: String, readOnly: Bool = false) {
+        self.host = host; self.guest = guest; self.readOnly = readOnly
+    }
+
+    /// Parses HOSTDIR:GUESTDIR[:ro|:rw]; a failure says what is wrong.
+    public static func parse(_ spec: String) -> Result<Bind, BindError> {
+        var parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        var ro = false
+        if parts.count == 3 {
+            switch parts[2] {
+            case "ro": ro = true
+            case "rw": ro = false
+            default: return .failure(BindError("--bind \(spec): the option after the second ':' must be ro or rw"))
+            }
+            parts.removeLast()
+        }
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            return .failure(BindError("--bind takes HOSTDIR:GUESTDIR[:ro], got '\(spec)'"))
+        }
+        guard parts[1].hasPrefix("/") else { return .failure(BindError("--bind \(spec): GUESTDIR must be an absolute path")) }
+        return .success(Bind(host: parts[0], guest: parts[1], readOnly: ro))
+    }
+}
+
+public struct BindError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
 }
 
 public enum Launcher {
@@ -31,7 +68,7 @@ public enum Launcher {
     public static let statusCannotExecute: Int32 = 126
     public static let statusNotFound: Int32 = 127
 
-    static func say(_ message: String) {
+    public static func say(_ message: String) {
         let line = "kandelo-launch: \(message)\n"
         _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
     }
@@ -85,6 +122,24 @@ public enum Launcher {
         do { vfs = try VFS.standard(image: image.fs) } catch {
             say("\(req.imagePath): cannot set up the filesystem: \(error)")
             return statusLauncherFailed
+        }
+        for b in req.binds {
+            do {
+                let fs = try HostDirFS(hostPath: b.host, readOnly: b.readOnly)
+                try vfs.mount(host: fs, at: b.guest)
+            } catch let e as LinuxErrno {
+                say("--bind \(b.host):\(b.guest): \(b.host): \(e)")
+                finish(image)
+                return statusLauncherFailed
+            } catch let e as VFS.MountError {
+                say("--bind \(b.host):\(b.guest): \(b.guest) in the image: \(e) (GUESTDIR must be an existing directory)")
+                finish(image)
+                return statusLauncherFailed
+            } catch {
+                say("--bind \(b.host):\(b.guest): \(error)")
+                finish(image)
+                return statusLauncherFailed
+            }
         }
         vfs.onSync = { (_: GuestThread) throws(SyscallError) in
             do { try image.sync() } catch { throw .errno(.EIO) }

@@ -15,6 +15,14 @@ struct KandeloLaunch: ParsableCommand {
             and stderr, and the environment PATH, HOME and the caller's TERM/LANG plus every \
             -e. Changes the program makes to the image are written back when it exits.
 
+            When kandelo-mount has the image mounted, the program runs in that service, on \
+            the live image the mount shows: host tools and the guest see each other's \
+            changes at once. Name the image (--image) or the mount point (--mount); without \
+            a service, --image runs standalone in this process. With a terminal on stdin the \
+            guest gets a pseudo-terminal of its own (-t, the default; -T turns it off): line \
+            editing, ^C, ^Z and window size are the guest's. --list and --kill manage the \
+            service's guests.
+
             Exit status: the program's own; 128+N if signal N ended it; 127 if the program \
             is not in the image; 126 if it is there but cannot run (not executable, not a \
             Kandelo wasm module, fails validation); 125 if the launcher itself failed (bad \
@@ -22,7 +30,28 @@ struct KandeloLaunch: ParsableCommand {
             """)
 
     @Option(name: [.customShort("i"), .long], help: ArgumentHelp("The image (rootfs.vfs or .vfs.zst).", valueName: "image"))
-    var image: String
+    var image: String?
+
+    @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Run in the service of the image mounted on this directory (kandelo-mount).", valueName: "dir"))
+    var mount: String?
+
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Give the guest a pseudo-terminal (default when stdin is a terminal and a service runs the image).")
+    var tty = false
+
+    @Flag(name: [.customShort("T"), .customLong("no-tty")], help: "No pseudo-terminal: the guest's fds 0-2 are this process's stdin, stdout and stderr.")
+    var noTTY = false
+
+    @Flag(help: "Run in this process even when a service has the image (fails if the image is busy).")
+    var standalone = false
+
+    @Flag(help: "List the service's guest processes and exit.")
+    var list = false
+
+    @Option(help: ArgumentHelp("Send a signal to a guest process of the service and exit.", valueName: "pid"))
+    var kill: Int32?
+
+    @Option(name: [.customShort("s"), .long], help: ArgumentHelp("The signal for --kill, by number (default 15, SIGTERM).", valueName: "signal"))
+    var signal: Int32 = 15
 
     @Option(name: .short, help: ArgumentHelp("Set a variable in the guest's environment (repeatable).", valueName: "VAR=VALUE"))
     var e: [String] = []
@@ -42,21 +71,49 @@ struct KandeloLaunch: ParsableCommand {
     @Flag(help: "Open the image read-only: the guest's writes fail with EROFS.")
     var readOnly = false
 
+    @Option(help: ArgumentHelp("Mount host directory HOSTDIR over directory GUESTDIR of the image (repeatable); the guest cannot reach outside HOSTDIR; ':ro' makes it read-only.", valueName: "HOSTDIR:GUESTDIR[:ro]"))
+    var bind: [String] = []
+
     @Argument(help: "The program's path inside the image.")
-    var program: String
+    var program: String?
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.")
     var arguments: [String] = []
 
     func validate() throws {
+        if image == nil && mount == nil { throw ValidationError("give the image (--image IMAGE) or a mount point (--mount DIR)") }
+        if image != nil && mount != nil { throw ValidationError("give --image or --mount, not both") }
+        if program == nil && !list && kill == nil { throw ValidationError("missing the program to run") }
+        if tty && noTTY { throw ValidationError("-t and -T contradict each other") }
+        if signal < 0 || signal > 64 { throw ValidationError("--signal must be 0-64") }
         for v in e where !v.contains("=") || v.hasPrefix("=") {
             throw ValidationError("-e takes VAR=VALUE, got '\(v)'")
         }
         if memory < 1 || memory > 4095 { throw ValidationError("--memory must be between 1 and 4095 MiB") }
+        for b in bind {
+            if case .failure(let e) = Bind.parse(b) { throw ValidationError(e.description) }
+        }
     }
 
     func run() throws {
-        var req = LaunchRequest(imagePath: image, program: program,
+        var service: String? = nil
+        if !standalone || mount != nil || list || kill != nil {
+            switch Client.findService(image: image, mount: mount) {
+            case .success(let s): service = s
+            case .failure(let e):
+                Launcher.say("\(e)")
+                throw ExitCode(Launcher.statusLauncherFailed)
+            }
+        }
+        if list || kill != nil {
+            guard let service else {
+                Launcher.say("no service runs for \(image ?? "?") (mount it with kandelo-mount)")
+                throw ExitCode(Launcher.statusLauncherFailed)
+            }
+            throw ExitCode(list ? Client.list(socket: service) : Client.kill(socket: service, pid: kill!, signal: signal))
+        }
+        let program = self.program!
+        var req = LaunchRequest(imagePath: image ?? "", program: program,
                                 arguments: arguments.first == "--" ? Array(arguments.dropFirst()) : arguments)
         req.environment = e
         req.workingDirectory = w
@@ -64,6 +121,14 @@ struct KandeloLaunch: ParsableCommand {
         req.gid = gid
         req.readOnly = readOnly
         req.maxMemoryMiB = memory
+        req.binds = bind.compactMap { try? Bind.parse($0).get() }
+        if let service {
+            if !bind.isEmpty {
+                Launcher.say("--bind is for standalone runs (the service's guests share one filesystem)")
+                throw ExitCode(64)
+            }
+            throw ExitCode(Client.launch(req, socket: service, tty: !noTTY && (tty || isatty(0) == 1)))
+        }
         let status = Launcher.runStandalone(req)
         throw ExitCode(status)
     }

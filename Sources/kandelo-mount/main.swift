@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import FuseMount
+import Launcher
 import Logging
 
 struct KandeloMountCommand: ParsableCommand {
@@ -39,7 +40,7 @@ struct KandeloMountCommand: ParsableCommand {
         do { options = try MountOptions.parse(o) } catch {
             throw ValidationError("\(error)")
         }
-        let status = KandeloMount.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options)
+        let status = ServiceMain.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -40,4 +40,27 @@ int kring_submit(kring *r);                               /* submitted count or 
 int kring_wait(kring *r);
 /* Takes one ready completion: 1 if *out was filled, 0 if none. */
 int kring_peek(kring *r, struct kring_cqe *out);
+/* The Ring's plain-syscall fallback (ring.c). Reads and writes at `offset`, or at the file
+ * position when it is UINT64_MAX; `nowait` uses preadv2/pwritev2 with RWF_NOWAIT (-EAGAIN
+ * instead of blocking; -EOPNOTSUPP where the file does not support it). Bytes or -errno. */
+long kfb_read(int fd, void *buf, unsigned len, uint64_t offset, int nowait);
+long kfb_write(int fd, const void *buf, unsigned len, uint64_t offset, int nowait);
+/* ppoll over `n` struct pollfd; timeout_ns < 0 waits forever. Ready count or -errno. */
+int kfb_ppoll(void *fds, unsigned n, int64_t timeout_ns);
+/* 1: a regular file or block device (never waits for readiness), 0: other, -errno. */
+int kfb_file_kind(int fd);
+/* HostDirFS (hostdir.c). openat2(2) with `resolve` = RESOLVE_* bits: fd or -errno. */
+int hd_openat2(int dirfd, const char *path, int flags, unsigned mode, uint64_t resolve);
+int hd_renameat2(int olddir, const char *oldname, int newdir, const char *newname, unsigned flags);
+/* chmod of `name` in `dirfd` without following a final symlink (-EOPNOTSUPP on one). */
+int hd_chmod_nofollow(int dirfd, const char *name, unsigned mode);
+/* The service's control socket (control.c). All return -errno on failure. */
+int chost_unix_listen(const char *path);        /* bound (0600), listening, non-blocking */
+int chost_unix_connect(const char *path);       /* connected, blocking */
+int chost_accept(int fd);                       /* non-blocking connection */
+int chost_peer_cred(int fd, int *pid, unsigned *uid, unsigned *gid);
+/* sendmsg/recvmsg with up to 8 descriptors (SCM_RIGHTS); recv is non-blocking and closes
+ * descriptors beyond `maxfds`. Bytes or -errno. */
+long chost_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
+long chost_recv_fds(int sock, void *buf, size_t len, int *fds, int maxfds, int *nfds);
 #endif

@@ -40,7 +40,9 @@ enum kch_action {
     KCH_ACT_EXIT = 2,        /* the process is gone: _exit(arg[0]) without returning */
     KCH_ACT_EXEC = 3,        /* re-exec the runner on the module in the kernel's fd arg[1] (kernel pid arg[0]) */
     KCH_ACT_FORK = 4,        /* host-fork; the child maps the channel in the kernel's fd arg[1] (kernel pid arg[0]) */
-    KCH_ACT_THREAD = 5,      /* start a thread: arg[0] = tid, arg[1] = start block, arg[2] = slot */
+    KCH_ACT_THREAD = 5,      /* start a thread: arg[0] = tid, arg[1] = start block, arg[2] = slot; return result */
+    KCH_ACT_THREAD_EXIT = 6, /* this thread is done: clear and futex-wake the guest word at arg[0] (if not 0),
+                                store state = KCH_IDLE (the slot may be reused) and end the host thread */
 };
 
 /* Runner-only requests (never issued by guests: above the private range). */
@@ -72,7 +74,7 @@ struct kch_slot {
     uint64_t memory_size;         /* current size of guest memory in bytes */
     uint64_t action_arg[4];
     uint32_t data_len;            /* bytes used in data[] (messages) */
-    uint32_t pad;
+    uint32_t host_tid;            /* the runner thread's host tid (for kch_tgkill), set by the runner */
     uint8_t data[KCH_PAGE - 104];
 };
 
@@ -102,5 +104,18 @@ int kch_futex_wake(uint32_t *word, int count);
 /* Futex on a guest word in the caller's own memory (private), used for guest futexes. */
 int kch_futex_wait_private(uint32_t *word, uint32_t expected, int64_t timeout_ns);
 int kch_futex_wake_private(uint32_t *word, int count);
+
+/* A guest futex_time64(uaddr, op, val, timeout|val2, uaddr2, val3) on the runner's own
+ * copy of guest memory [base, base+size).  `sigword` (may be NULL) is the calling
+ * thread's signal-pending word: a wait returns -EINTR once it is raised.  Returns the
+ * result or -errno (Linux's). */
+int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigword,
+                    uint32_t uaddr, int32_t op, uint32_t val, uint32_t arg3,
+                    uint32_t uaddr2, uint32_t val3);
+/* CLONE_CHILD_CLEARTID at thread exit: store 0 at guest `addr` and wake one waiter. */
+int kch_guest_clear_tid(uint8_t *base, uint64_t size, uint32_t addr);
+int kch_gettid(void);
+/* tgkill(2): the kernel knocks a runner thread out of a futex wait. */
+int kch_tgkill(int pid, int tid, int sig);
 
 #endif

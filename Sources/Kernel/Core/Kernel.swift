@@ -57,6 +57,8 @@ public final class Kernel {
     private var unknownLogged = Set<Int32>()
     /// Called when a process becomes a zombie (after its files are closed).
     public var onExit: ((Process) -> Void)?
+    /// Called when a process's runner has ended and been reaped.
+    public var onRunnerExit: ((Process) -> Void)?
     /// Why a process could not run (bad module, trap), for the launcher to print.
     public internal(set) var failures: [Int32: String] = [:]
     /// Runners that have ended and been reaped (the launcher waits for its guest's).
@@ -65,7 +67,7 @@ public final class Kernel {
     public init(vfs: VFS, options: Options = Options()) throws(SyscallError) {
         self.vfs = vfs
         self.options = options
-        self.ring = try Ring()
+        self.ring = try Ring(log: options.log)
         let fd = chost_eventfd()
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
         self.doorbell = fd
@@ -189,7 +191,7 @@ public final class Kernel {
     /// number served.
     func serveRequests() -> Int {
         var served = 0
-        for t in threads where !t.inCall {
+        for t in threads where !t.inCall && !t.process.job.isStopped {   // stopped: JobControl.swift
             let state = UnsafeMutableRawPointer(t.slot).assumingMemoryBound(to: UInt32.self)
             guard kch_load_acquire(state) == KCH_REQUEST.rawValue else { continue }
             let s = t.slot.pointee

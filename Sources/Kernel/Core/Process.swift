@@ -66,10 +66,17 @@ public final class Process {
     public let startTime: UInt64
     /// Children (pids) not yet reaped.
     public var children: [Int32] = []
+    /// Who inherits this process's orphans: the process the launcher started (pid 1
+    /// standalone; each launch's top process in the service), inherited across fork.
+    public var reaper: Int32 = 1
     /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
     public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).
     public let childEvents = WaitQueue()
+    /// Stopped or not, and the change wait4 has yet to report (Syscalls/JobControl.swift).
+    public var job = JobState()
+    /// Session leaders only: the session's controlling terminal (Terminal/PseudoTerminal.swift).
+    public var controllingTerminal: PseudoTerminal?
 
     public init(pid: Int32, ppid: Int32, cred: Credentials, files: FileTable, cwd: VNode, root: VNode,
                 memory: GuestMemory, startTime: UInt64) {
@@ -98,6 +105,12 @@ public final class GuestThread {
     public var clearChildTid: UInt32 = 0
     /// Blocked signals (64-bit mask, bit n-1 = signal n).
     public var sigmask: UInt64 = 0
+    /// Signals sent to this thread alone (tkill, tgkill), and who sent them; the
+    /// process-wide pending set is in `process.signals`.
+    public var pending: UInt64 = 0
+    var senders: [Int32: SignalState.Sender] = [:]
+    /// Which slot of the runner's channel is this thread's.
+    let slotIndex: UInt32
     /// The call in progress.
     public var nr: Int32 = 0
     public var args: (Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0)
@@ -124,10 +137,12 @@ public final class GuestThread {
     /// Set when the call is finished by someone else (async I/O) and must not be answered twice.
     var inCall = false
 
-    init(tid: Int32, process: Process, slot: UnsafeMutablePointer<kch_slot>) {
+    init(tid: Int32, process: Process, slot: UnsafeMutablePointer<kch_slot>, slotIndex: UInt32 = 0) {
         self.tid = tid
         self.process = process
         self.slot = slot
+        self.slotIndex = slotIndex
+        slot.pointee.tid = UInt32(bitPattern: tid)
     }
 
     public var memory: GuestMemory { process.memory }

@@ -119,6 +119,7 @@ extension Kernel {
             throw abandon(.EAGAIN, "\(name): cannot start a runner: \(error)")
         }
         process.runner = runner
+        process.reaper = parent?.reaper ?? pid
         process.memory = GuestMemory(pid: runner.hostPid, base: 0, size: 0)
         process.threads = [thread]
         processes[pid] = process
@@ -185,8 +186,20 @@ extension Kernel {
                     "--max-pages", String(options.maxMemoryPages)]
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
+        // A clean signal mask and default dispositions: the service blocks the signals it
+        // reads from a signalfd, and a runner must not inherit that.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t(), defaults = sigset_t()
+        sigemptyset(&empty)
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let r = posix_spawn(&pid, options.runnerPath, &actions, nil, &cargs, environ)
+        let r = posix_spawn(&pid, options.runnerPath, &actions, &attr, &cargs, environ)
         if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
         let pidfd = chost_pidfd_open(pid)
         if pidfd < 0 {
@@ -225,6 +238,7 @@ extension Kernel {
                 self.exitProcess(p, waitStatus: sig)
             }
             self.reapedRunners += 1
+            self.onRunnerExit?(p)
         }
     }
 
@@ -232,6 +246,7 @@ extension Kernel {
     /// re-parents its children to init and wakes its parent.
     public func exitProcess(_ p: Process, waitStatus: Int32) {
         guard p.state == .running else { return }
+        let mayOrphan = jobControlBeforeExit(p)   // JobControl.swift
         p.state = .zombie
         p.waitStatus = waitStatus
         for t in p.threads {
@@ -243,7 +258,7 @@ extension Kernel {
         p.files.closeAll()
         // Orphans go to init (pid 1), which reaps them; a zombie orphan of a gone init is
         // reaped at once.
-        let initProcess = processes[1]
+        let initProcess = processes[p.reaper]
         for c in p.children {
             guard let child = processes[c] else { continue }
             child.ppid = 1
@@ -259,12 +274,23 @@ extension Kernel {
             parent.childEvents.wakeAll()
             if p.exitSignal > 0 { send(p.exitSignal, to: parent) }
         }
+        jobControlAfterExit(p, mayOrphan)
         onExit?(p)
     }
 
     /// SIGKILLs every process still running (the launcher's guest has exited).
     public func killAll() {
         for p in processes.values where p.state == .running { send(Signal.SIGKILL, to: p) }
+    }
+
+    /// SIGKILLs what one launch left running: every process whose reaper is `top`.
+    public func killLaunch(_ top: Int32) {
+        for p in processes.values where p.state == .running && p.reaper == top { send(Signal.SIGKILL, to: p) }
+    }
+
+    /// Processes of one launch still holding a runner.
+    public func liveRunners(ofLaunch top: Int32) -> Int {
+        processes.values.filter { $0.reaper == top && $0.runner != nil }.count
     }
 
     /// Runner processes not yet reaped.

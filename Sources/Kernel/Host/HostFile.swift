@@ -60,8 +60,11 @@ public final class HostFile: OpenFile {
             return r
         }
         if isNonBlocking { throw .errno(.EAGAIN) }
+        let serial = t.serial
         try suspend(t) { k, done in
-            k.ring.read(fd: fd, into: chunk) { r in
+            k.ring.read(fd: fd, into: chunk) { [weak t] r in
+                // Not into memory of a call that is over (a signal, or the process's exit).
+                guard let t, t.serial == serial && t.inCall else { return }
                 guard r >= 0 else { return done(r) }
                 do {
                     try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<Int(r)]))
@@ -78,8 +81,10 @@ public final class HostFile: OpenFile {
                          _ submit: (Kernel, _ done: @escaping (Int32) -> Void) -> UInt64) throws(SyscallError) -> Never {
         let serial = t.serial
         let k = kernel
-        let token = submit(k) { [unowned t] r in
-            guard t.serial == serial && t.inCall else { return }
+        // weak t: the operation may complete after the thread is gone (a signal ended the
+        // process while it waited, and its parent reaped it).
+        let token = submit(k) { [weak t] r in
+            guard let t, t.serial == serial && t.inCall else { return }
             t.interrupt = nil
             k.complete(t, r)
         }
@@ -118,8 +123,10 @@ public final class HostFile: OpenFile {
             }
             return r
         }
+        let serial = t.serial
         try suspend(t) { k, done in
-            k.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { r in
+            k.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { [weak t] r in
+                guard let t, t.serial == serial && t.inCall else { return }   // the process may be gone
                 if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
                 done(r)
             }

@@ -1,4 +1,4 @@
-// ForkExecSyscalls.swift: clone (fork/vfork; threads come later), execve, pipe2.
+// ForkExecSyscalls.swift: clone (fork, vfork, threads), execve, pipe2.
 //
 // fork: the kernel makes the child process (a copy of the parent's kernel state and a new
 // channel) and answers the parent with KCH_ACT_FORK; the parent's runner host-forks, the
@@ -7,6 +7,11 @@
 // execve: the kernel loads and checks the program, commits (closes O_CLOEXEC descriptors,
 // resets handled signals, forgets the address space) and answers KCH_ACT_EXEC; the runner
 // execs a fresh runner on the new module in the same host process.
+// Threads: the kernel gives the new thread a tid and a free slot of the process's channel
+// and answers KCH_ACT_THREAD; the runner starts a host thread running a new instance of
+// the module at __kandelo_thread_start(tid, start block) (sdk/ABI.md §7). A thread that
+// leaves is answered KCH_ACT_THREAD_EXIT: the runner does the CLONE_CHILD_CLEARTID store
+// and futex wake on guest memory, and frees the slot.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -64,7 +69,7 @@ extension Kernel {
 
     static func sys_clone(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.uarg(0)
-        if flags & CLONE_THREAD != 0 { throw .errno(.ENOSYS) }   // threads: next step
+        if flags & CLONE_THREAD != 0 { return try k.cloneThread(t, flags: flags) }
         if flags & (CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 { throw .errno(.EINVAL) }
         let p = t.process
         let live = k.processes.values.filter { $0.cred.uid == p.cred.uid && $0.state == .running }.count
@@ -84,6 +89,7 @@ extension Kernel {
         child.envp = p.envp
         child.comm = p.comm
         child.limits = p.limits
+        child.reaper = p.reaper
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
         child.signals.altstack = p.signals.altstack
@@ -104,6 +110,55 @@ extension Kernel {
         // parent; libc's fork does not use it, so it is left out.
         k.complete(t, pid, action: KCH_ACT_FORK.rawValue, actionArgs: [UInt64(getpid()), UInt64(channel.fd)])
         throw .suspended
+    }
+
+    /// clone(CLONE_VM|CLONE_THREAD|...): a new thread of the caller's process. Arguments in
+    /// asm-generic order: flags, start block (the runner's stack argument), parent_tid,
+    /// tls, child_tid.
+    func cloneThread(_ t: GuestThread, flags: UInt32) throws(SyscallError) -> Int32 {
+        // Linux: CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM.
+        if flags & Kernel.CLONE_SIGHAND == 0 || flags & Kernel.CLONE_VM == 0 { throw .errno(.EINVAL) }
+        let p = t.process
+        guard let runner = p.runner, runner.hostPid > 0 else { throw .errno(.EAGAIN) }
+        if threads.count >= options.maxProcesses * 4 { throw .errno(.EAGAIN) }
+        // A free slot: no live thread on it, and its last owner has let it go (IDLE).
+        let used = Set(p.threads.map(\.slotIndex))
+        var index: UInt32? = nil
+        for i in UInt32(0)..<UInt32(KCH_MAX_THREADS) where !used.contains(i) {
+            let state = UnsafeMutableRawPointer(runner.slot(i)).assumingMemoryBound(to: UInt32.self)
+            if kch_load(state) == KCH_IDLE.rawValue { index = i; break }
+        }
+        guard let index else { throw .errno(.EAGAIN) }
+        let block = t.uarg(1)
+        try t.memory.check(block, Int(KANDELO_THREAD_START_SIZE))
+        let tid = allocatePid()
+        let thread = GuestThread(tid: tid, process: p, slot: runner.slot(index), slotIndex: index)
+        thread.sigmask = t.sigmask
+        if flags & Kernel.CLONE_CHILD_CLEARTID != 0 { thread.clearChildTid = t.uarg(4) }
+        // Memory is shared: the parent's store is the child's.
+        if flags & (Kernel.CLONE_PARENT_SETTID | Kernel.CLONE_CHILD_SETTID) != 0 {
+            if flags & Kernel.CLONE_PARENT_SETTID != 0 && t.uarg(2) != 0 { try t.memory.store(t.uarg(2), tid) }
+            if flags & Kernel.CLONE_CHILD_SETTID != 0 && t.uarg(4) != 0 { try t.memory.store(t.uarg(4), tid) }
+        }
+        p.threads.append(thread)
+        threads.append(thread)
+        complete(t, tid, action: KCH_ACT_THREAD.rawValue, actionArgs: [UInt64(tid), UInt64(block), UInt64(index)])
+        throw .suspended
+    }
+
+    /// exit(2) of one thread. The last thread leaving ends the process.
+    func exitThread(_ t: GuestThread, status: Int32) {
+        let p = t.process
+        guard p.threads.count > 1 else {
+            exitProcess(p, waitStatus: (status & 0xff) << 8)
+            return
+        }
+        p.threads.removeAll { $0 === t }
+        threads.removeAll { $0 === t }
+        // Signals pending for this thread alone die with it; the process's go to another.
+        t.pending = 0
+        for other in p.threads { try? checkSignals(other) }
+        complete(t, 0, action: KCH_ACT_THREAD_EXIT.rawValue, actionArgs: [UInt64(t.clearChildTid)])
     }
 
     /// The runner could not fork: forget the child the kernel had made.
@@ -129,11 +184,28 @@ extension Kernel {
         let exe = try loadProgram(t, path: path, argv: argv)
         let p = t.process
         guard let runner = p.runner else { throw .errno(.ESRCH) }
-        if p.threads.count > 1 { throw .errno(.EAGAIN) }
         // The module travels in a memfd the runner opens through /proc/<kernel>/fd.
         let fd: Int32
         do { fd = try moduleMemfd(exe.bytes) } catch { throw .errno(.ENOMEM) }
-        // Point of no return.
+        // Point of no return. The other threads end (the runner's execv ends their host
+        // threads); the caller carries on as the process's only thread, on slot 0 with
+        // the process's pid as its tid, as Linux's de_thread does.
+        if p.threads.count > 1 || t.slotIndex != 0 {
+            for other in p.threads where other !== t {
+                other.blockedOn?.remove(other)
+                other.blockedOn = nil
+                runCleanups(other)
+            }
+            let leader = GuestThread(tid: p.pid, process: p, slot: runner.slot(0), slotIndex: 0)
+            leader.sigmask = t.sigmask
+            leader.pending = t.pending
+            leader.senders = t.senders
+            threads.removeAll { $0.process === p }
+            p.threads = [leader]
+            threads.append(leader)
+            // The new runner's first request must not meet a stale answer in slot 0.
+            kch_store(UnsafeMutableRawPointer(runner.slot(0)).assumingMemoryBound(to: UInt32.self), KCH_IDLE.rawValue)
+        }
         p.files.closeOnExec()
         for sig in 1...64 where p.signals.actions[sig].handler > 1 { p.signals.actions[sig] = SignalState.Action() }
         p.signals.altstack = (0, 2, 0)

@@ -75,8 +75,7 @@ extension Kernel {
                 return t.tid
             }),
             (__NR_exit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                // The last thread leaving ends the process (threads arrive with issue 5).
-                k.exitProcess(t.process, waitStatus: (t.arg(0) & 0xff) << 8)
+                k.exitThread(t, status: t.arg(0))
                 throw .suspended
             }),
             (__NR_exit_group, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
@@ -277,6 +276,7 @@ extension Kernel {
             k.reap(z)
             return z.pid
         }
+        if let pid = try k.reportJobChange(t, candidates, options: options, status: statusAddr, rusage: rusage) { return pid }
         if options & WNOHANG != 0 { return 0 }
         throw .block(p.childEvents)
     }

@@ -85,7 +85,7 @@ extension Kernel {
             }),
             (__NR_rt_sigpending, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 if t.arg(1) != 8 { throw .errno(.EINVAL) }
-                try t.memory.store(t.uarg(0), t.process.signals.pending & t.sigmask)
+                try t.memory.store(t.uarg(0), (t.process.signals.pending | t.pending) & t.sigmask)
                 return 0
             }),
             (__NR_rt_sigsuspend, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
@@ -159,7 +159,7 @@ extension Kernel {
             throw .errno(.ESRCH)
         }
         if !maySignal(t.process, th.process) { throw .errno(.EPERM) }
-        if sig != 0 { send(sig, to: th.process, from: t.process, code: Kernel.SI_TKILL) }
+        if sig != 0 { send(sig, to: th.process, from: t.process, code: Kernel.SI_TKILL, thread: th) }
         return 0
     }
 
@@ -176,8 +176,11 @@ extension Kernel {
     /// Sends `sig` to a process: default actions happen here (termination ends the runner
     /// at once, even in a CPU loop); signals with handlers become pending and reach a
     /// thread through its signal word.
-    public func send(_ sig: Int32, to p: Process, from: Process? = nil, code: Int32 = 0 /* SI_USER */, value: Int32 = 0) {
+    /// With `thread` (tkill, tgkill), the signal is pending for that thread alone.
+    public func send(_ sig: Int32, to p: Process, from: Process? = nil, code: Int32 = 0 /* SI_USER */, value: Int32 = 0,
+                     thread: GuestThread? = nil) {
         guard p.state == .running, sig > 0, sig <= 64 else { return }
+        if jobControlSend(sig, to: p) { return }   // stop/continue: JobControl.swift
         let action = p.signals.actions[Int(sig)]
         if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
                                      && p.threads.allSatisfy({ $0.sigmask & Signal.bit(sig) == 0 })) {
@@ -190,6 +193,13 @@ extension Kernel {
         // disposition may change before it is unblocked), as on Linux.
         if isIgnored(p, sig) && !p.threads.contains(where: { $0.sigmask & Signal.bit(sig) != 0 }) { return }
         let sender = SignalState.Sender(code: code, pid: from?.pid ?? 0, uid: from?.cred.uid ?? 0, value: value)
+        if let th = thread, sig < 32 {
+            if th.pending & Signal.bit(sig) == 0 { th.senders[sig] = sender }
+            th.pending |= Signal.bit(sig)
+            th.signalQueue.wakeAll()
+            if th.sigmask & Signal.bit(sig) == 0 { try? checkSignals(th) }
+            return
+        }
         if sig >= 32 {
             p.signals.queued[sig, default: []].append(sender)
         } else if p.signals.pending & Signal.bit(sig) == 0 {
@@ -207,11 +217,13 @@ extension Kernel {
     /// that are unblocked but ignored (they were left pending while blocked) are discarded
     /// here, as Linux discards them when dequeuing.
     func deliverable(_ t: GuestThread) -> Int32 {
-        var ready = t.process.signals.pending & ~t.sigmask
+        var ready = (t.process.signals.pending | t.pending) & ~t.sigmask
         while ready != 0 {
             let sig = Int32(ready.trailingZeroBitCount + 1)
+            if stopOnDelivery(t, sig) { ready &= ~Signal.bit(sig); continue }   // JobControl.swift
             guard isIgnored(t.process, sig) else { break }
             t.process.signals.pending &= ~Signal.bit(sig)
+            t.pending &= ~Signal.bit(sig)
             ready &= ~Signal.bit(sig)
         }
         return ready == 0 ? 0 : Int32(ready.trailingZeroBitCount + 1)
@@ -225,6 +237,7 @@ extension Kernel {
         if action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig)) {
             // Was blocked, now unblocked: the default action happens now.
             t.process.signals.pending &= ~Signal.bit(sig)
+            t.pending &= ~Signal.bit(sig)
             send(sig, to: t.process)
             return
         }
@@ -241,11 +254,25 @@ extension Kernel {
         } else if let stop = t.interrupt, t.inCall {
             t.interrupt = nil
             stop(-LinuxErrno.EINTR.rawValue)
+        } else if !t.inCall, let r = t.process.runner, r.hostPid > 0 {
+            // Running guest code, or waiting on a guest futex inside the runner: knock the
+            // host thread out of the wait (Engine/Runner.swift); it sees the signal word.
+            let hostTid = Int32(bitPattern: t.slot.pointee.host_tid)
+            if hostTid > 0 { _ = kch_tgkill(r.hostPid, hostTid, SIGURG) }
         }
         t.signalQueue.wakeAll()
     }
 
-    /// Takes `sig` off the pending set and returns who sent it (real-time signals queue).
+    /// Takes `sig` off the thread's or else the process's pending set and returns who
+    /// sent it (real-time signals queue).
+    func takePending(_ t: GuestThread, _ sig: Int32) -> SignalState.Sender {
+        if t.pending & Signal.bit(sig) != 0 {
+            t.pending &= ~Signal.bit(sig)
+            return t.senders.removeValue(forKey: sig) ?? SignalState.Sender()
+        }
+        return takePending(t.process, sig)
+    }
+
     func takePending(_ p: Process, _ sig: Int32) -> SignalState.Sender {
         if sig >= 32, var q = p.signals.queued[sig], !q.isEmpty {
             let first = q.removeFirst()
@@ -288,7 +315,7 @@ extension Kernel {
                 t.sigmask = saved
                 if sig == 0 { break }
                 let a = t.process.signals.actions[Int(sig)]
-                let sender = k.takePending(t.process, sig)
+                let sender = k.takePending(t, sig)
                 var handlerMask = mask | a.mask
                 if a.flags & Kernel.SA_NODEFER == 0 { handlerMask |= Signal.bit(sig) }
                 handlerMask &= ~Signal.unblockable
@@ -339,10 +366,10 @@ extension Kernel {
         let set: UInt64 = try t.memory.load(setAddr)
         let want = set & ~Signal.unblockable
         let timeout = tmo == 0 ? nil : try k.loadTimespec(t, tmo)
-        let ready = t.process.signals.pending & want
+        let ready = (t.process.signals.pending | t.pending) & want
         if ready != 0 {
             let sig = Int32(ready.trailingZeroBitCount + 1)
-            let sender = k.takePending(t.process, sig)
+            let sender = k.takePending(t, sig)
             if info != 0 { try t.memory.write(info, Kernel.siginfo(sig, sender)) }
             return sig
         }

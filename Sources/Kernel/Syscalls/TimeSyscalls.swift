@@ -100,8 +100,10 @@ extension Kernel {
         if delay == 0 { return 0 }
         let deadline = k.monotonicNanos() + delay
         let serial = t.serial
-        let token = k.ring.timeout(nanoseconds: delay) { [unowned k, unowned t] _ in
-            guard t.serial == serial && t.inCall else { return }
+        // weak t: the timer may fire (or report its cancellation) after the thread is gone,
+        // e.g. when a signal ended the sleeping process and its parent reaped it.
+        let token = k.ring.timeout(nanoseconds: delay) { [unowned k, weak t] _ in
+            guard let t, t.serial == serial && t.inCall else { return }
             t.interrupt = nil
             k.complete(t, 0)
         }

@@ -46,6 +46,9 @@ extension VFS {
         case (1, 7): return DeviceFile(.full, vfs: self, node: n, flags: flags, parent: parent, name: name)
         case (1, 8), (1, 9): return DeviceFile(.random, vfs: self, node: n, flags: flags, parent: parent, name: name)
         case (5, 0), (5, 1):
+            if let tty = processLookup(t.process.sid)?.controllingTerminal, tty.session == t.process.sid {
+                return tty.openSlave(flags: flags)   // our pty (Terminal/PseudoTerminal.swift)
+            }
             for fd: Int32 in 0...2 {
                 if let f = t.process.files.entry(fd)?.file, f.isTerminal { return f }
             }

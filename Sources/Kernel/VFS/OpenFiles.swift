@@ -15,15 +15,15 @@ public class VFSFile: OpenFile {
     /// by walking "..").
     let parentDir: VNode?
     let name: [UInt8]
-    /// The inode held open in a SharedFS, released at last close.
-    private var held: (SharedFS, InodeNumber)?
+    /// The inode held open in a SharedFS or HostDirFS, released at last close.
+    private var held: ((any InodeFileSystem), InodeNumber)?
 
     init(vfs: VFS, node: VNode, flags: Int32, parent: VNode?, name: [UInt8]) {
         self.vfs = vfs
         self.vnode = node
         self.parentDir = parent
         self.name = name
-        if let fs = vfs.mount(of: node).shared {
+        if let fs = vfs.mount(of: node).backend {
             let ino = InodeNumber(UInt32(truncatingIfNeeded: node.ino))
             fs.retain(ino)
             held = (fs, ino)
@@ -101,17 +101,17 @@ extension OpenFile {
 let bounceLimit = 1 << 20
 
 final class RegularFile: VFSFile {
-    let fs: SharedFS
+    let fs: any InodeFileSystem
     let mountRef: Mount
 
     override init(vfs: VFS, node: VNode, flags: Int32, parent: VNode?, name: [UInt8]) {
         mountRef = vfs.mount(of: node)
-        fs = mountRef.shared!
+        fs = mountRef.backend!
         super.init(vfs: vfs, node: node, flags: flags, parent: parent, name: name)
     }
 
     var size: Int64 {
-        get throws(SyscallError) { Int64(bitPattern: try fsCall { () throws(LinuxErrno) in try fs.attributes(inode) }.size) }
+        get throws(SyscallError) { try fsCall { () throws(LinuxErrno) in try fs.kstat(inode) }.size }
     }
 
     override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
@@ -161,7 +161,7 @@ final class RegularFile: VFSFile {
                     _ source: (UnsafeMutableRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int {
         if start < 0 { throw .errno(.EINVAL) }
         guard count > 0 else { return 0 }
-        let limit = Int64(SharedFS.maxFileSize)
+        let limit = fs.fileSizeLimit
         if start >= limit { throw .errno(.EFBIG) }
         let total = Int(min(Int64(count), limit - start))
         let buf = vfs.bounce
@@ -196,6 +196,7 @@ final class RegularFile: VFSFile {
 
     override func sync(_ t: GuestThread) throws(SyscallError) {
         if mountRef.kind == .image, let hook = vfs.onSync { try hook(t) }
+        try fsCall { () throws(LinuxErrno) in try fs.flush(inode) }
     }
 
     override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {

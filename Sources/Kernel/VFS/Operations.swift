@@ -8,9 +8,9 @@ extension VFS {
 
     @inline(__always) static func inode(_ n: VNode) -> InodeNumber { InodeNumber(UInt32(truncatingIfNeeded: n.ino)) }
 
-    /// The SharedFS to change `n` in: EROFS for /proc and read-only mounts.
-    func writableFS(_ n: VNode) throws(SyscallError) -> SharedFS {
-        guard let fs = mount(of: n).shared, !fs.readOnly else { throw .errno(.EROFS) }
+    /// The filesystem to change `n` in: EROFS for /proc and read-only mounts.
+    func writableFS(_ n: VNode) throws(SyscallError) -> any InodeFileSystem {
+        guard let fs = mount(of: n).backend, !fs.readOnly else { throw .errno(.EROFS) }
         return fs
     }
 
@@ -225,7 +225,7 @@ extension VFS {
     /// The directory and new name for mkdir/mknod/symlink/link: EEXIST for "/", "." and
     /// ".." and names in use; search and write permission on the directory.
     private func prepareCreate(_ t: GuestThread, dirfd: Int32, path: [UInt8]) throws(SyscallError)
-        -> (dir: VNode, name: [UInt8], dirStat: KStat, fs: SharedFS, trailing: Bool) {
+        -> (dir: VNode, name: [UInt8], dirStat: KStat, fs: any InodeFileSystem, trailing: Bool) {
         let (dir, name, trailing) = try resolveParent(t, dirfd: dirfd, path: path)
         if name.isEmpty || VFS.isDot(name) { throw .errno(.EEXIST) }
         let dirStat = try stat(t, dir)
@@ -447,7 +447,7 @@ extension VFS {
             if gid != none && gid != st.gid && (c.euid != st.uid || !c.inGroup(gid)) { throw .errno(.EPERM) }
         }
         if uid == none && gid == none {
-            _ = try fsCall { () throws(LinuxErrno) in try fs.setAttributes(VFS.inode(n), SetAttributes()) }
+            try fsCall { () throws(LinuxErrno) in try fs.updateAttributes(VFS.inode(n), SetAttributes()) }
         } else {
             try fsCall { () throws(LinuxErrno) in try fs.chown(VFS.inode(n), uid: uid, gid: gid) }
         }
@@ -484,7 +484,7 @@ extension VFS {
             case .set(let sec, let nsec): Timestamp(seconds: sec, nanoseconds: nsec)
             }
         }
-        _ = try fsCall { () throws(LinuxErrno) in try fs.setAttributes(VFS.inode(n), SetAttributes(atime: ts(atime), mtime: ts(mtime))) }
+        try fsCall { () throws(LinuxErrno) in try fs.updateAttributes(VFS.inode(n), SetAttributes(atime: ts(atime), mtime: ts(mtime))) }
         notifyAttributes(n)
     }
 
@@ -552,6 +552,7 @@ extension VFS {
         case .tmpfs: s = StatABI.StatFS(type: 0x0102_1994); s.flags |= ST_NOSUID | ST_NODEV
         case .devfs: s = StatABI.StatFS(type: 0x0102_1994); s.flags |= ST_NOSUID
         case .proc: s = StatABI.StatFS(type: 0x9FA0); s.flags |= ST_NOSUID | ST_NODEV | ST_NOEXEC
+        case .hostdir: s = StatABI.StatFS(type: 0xEF53); s.flags |= ST_NOSUID | ST_NODEV
         }
         s.fsid = m.dev
         if let fs = m.shared {
@@ -565,6 +566,8 @@ extension VFS {
             s.ffree = st.freeInodes
             s.namelen = UInt32(st.maxNameLength)
             if fs.readOnly { s.flags |= ST_RDONLY }
+        } else if let h = m.host {
+            s = h.statfs(s)
         } else {
             s.bsize = 4096; s.frsize = 4096
         }
@@ -581,7 +584,7 @@ extension VFS {
         if procTargetFile(w.node) != nil { throw .errno(.EACCES) }
         let st = try stat(t, w.node)
         guard st.isRegular else { throw .errno(.EACCES) }
-        guard let fs = mount(of: w.node).shared else { throw .errno(.EACCES) }
+        guard let fs = mount(of: w.node).backend else { throw .errno(.EACCES) }
         if !VFS.permits(st, Access.X, t.process.cred) { throw .errno(.EACCES) }
         let bytes = try fsCall { () throws(LinuxErrno) in try fs.readAll(VFS.inode(w.node)) }
         var resolved = path

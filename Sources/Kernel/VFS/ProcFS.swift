@@ -363,6 +363,7 @@ final class ProcFS {
             case .tmpfs: dev = "tmpfs"; opts = "rw,nosuid,nodev"
             case .devfs: dev = "devtmpfs"; opts = "rw,nosuid"
             case .proc: dev = "proc"; opts = "rw,nosuid,nodev,noexec"
+            case .hostdir: dev = m.host?.hostPath ?? "host"; opts = (m.isReadOnly ? "ro" : "rw") + ",nosuid,nodev"
             }
             s += "\(dev) \(String(decoding: m.path, as: UTF8.self)) \(m.fsTypeName) \(opts) 0 0\n"
         }

@@ -6,7 +6,9 @@
 //     (devfs is a tiny in-memory SharedFS holding character-device nodes, the stdio
 //     symlinks and the shm/pts directories; opening a device node anywhere opens the device
 //     its rdev names, Devices.swift);
-//   - ProcFS (ProcFS.swift): /proc, generated from the process table.
+//   - ProcFS (ProcFS.swift): /proc, generated from the process table;
+//   - HostDirFS (HostDirFS.swift): a host directory bound into the namespace (--bind).
+// SharedFS and HostDirFS are reached through the InodeFileSystem protocol (`backend`).
 //
 // Path walking is in PathWalk.swift, the operations the syscalls use in Operations.swift,
 // open file kinds in OpenFiles.swift, Devices.swift and ProcFS.swift.
@@ -29,12 +31,15 @@ public enum ImageChange: Sendable, Equatable {
 }
 
 public final class Mount {
-    public enum Kind: Sendable, Equatable { case image, tmpfs, devfs, proc }
+    public enum Kind: Sendable, Equatable { case image, tmpfs, devfs, proc, hostdir }
     public let id: Int
     public let kind: Kind
     /// The backend: exactly one of these is set.
     public let shared: SharedFS?
     let proc: ProcFS?
+    public let host: HostDirFS?
+    /// The inode filesystem behind it (shared or host); nil for /proc.
+    let backend: (any InodeFileSystem)?
     /// Where it is mounted, as an absolute path (for /proc/mounts).
     public let path: [UInt8]
     /// The directory it covers in its parent mount; nil for the root mount.
@@ -43,11 +48,14 @@ public final class Mount {
     public let dev: UInt64
     public let rootIno: UInt64
 
-    init(id: Int, kind: Kind, shared: SharedFS?, proc: ProcFS?, path: [UInt8], mountpoint: VNode?, dev: UInt64, rootIno: UInt64) {
+    init(id: Int, kind: Kind, shared: SharedFS?, proc: ProcFS?, host: HostDirFS? = nil, path: [UInt8], mountpoint: VNode?,
+         dev: UInt64, rootIno: UInt64) {
         self.id = id
         self.kind = kind
         self.shared = shared
         self.proc = proc
+        self.host = host
+        self.backend = shared ?? host
         self.path = path
         self.mountpoint = mountpoint
         self.dev = dev
@@ -55,7 +63,7 @@ public final class Mount {
     }
 
     public var root: VNode { VNode(mountID: id, ino: rootIno) }
-    public var isReadOnly: Bool { shared?.readOnly ?? true }
+    public var isReadOnly: Bool { backend?.readOnly ?? true }
 
     var fsTypeName: String {
         switch kind {
@@ -63,6 +71,7 @@ public final class Mount {
         case .tmpfs: "tmpfs"
         case .devfs: "devtmpfs"
         case .proc: "proc"
+        case .hostdir: "hostdir"
         }
     }
 }
@@ -182,6 +191,17 @@ public final class VFS {
         return m
     }
 
+    /// Binds a host directory over the directory `path` (HostDirFS.swift).
+    @discardableResult
+    public func mount(host fs: HostDirFS, at path: String) throws(MountError) -> Mount {
+        let target = try mountTarget(path)
+        let m = Mount(id: mounts.count, kind: .hostdir, shared: nil, proc: nil, host: fs, path: Array(path.utf8), mountpoint: target,
+                      dev: DeviceNumber.make(0, UInt32(mounts.count + 1)), rootIno: UInt64(InodeNumber.root.rawValue))
+        mounts.append(m)
+        covered[target] = m.id
+        return m
+    }
+
     @discardableResult
     public func mountProc(at path: String) throws(MountError) -> Mount {
         let target = try mountTarget(path)
@@ -215,8 +235,8 @@ public final class VFS {
     public func stat(_ t: GuestThread?, _ n: VNode) throws(SyscallError) -> KStat {
         let m = mount(of: n)
         var st: KStat
-        if let fs = m.shared {
-            st = KStat(try fsCall { () throws(LinuxErrno) in try fs.attributes(InodeNumber(UInt32(truncatingIfNeeded: n.ino))) })
+        if let fs = m.backend {
+            st = try fsCall { () throws(LinuxErrno) in try fs.kstat(InodeNumber(UInt32(truncatingIfNeeded: n.ino))) }
         } else {
             if let f = m.proc!.targetFile(self, n.ino) {
                 // /proc/PID/fd/N followed to a file without a node: the file's own attributes.
@@ -240,7 +260,7 @@ public final class VFS {
     /// The entry `name` in the directory's own filesystem (no mount crossing).
     func lookupRaw(_ dir: VNode, _ name: [UInt8]) throws(SyscallError) -> VNode {
         let m = mount(of: dir)
-        if let fs = m.shared {
+        if let fs = m.backend {
             let ino = try fsCall { () throws(LinuxErrno) in try fs.lookup(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), name) }
             return VNode(mountID: m.id, ino: UInt64(ino.rawValue))
         }
@@ -260,7 +280,7 @@ public final class VFS {
         }
         if n == root { return n }
         let m = mount(of: n)
-        if let fs = m.shared {
+        if let fs = m.backend {
             let ino = try fsCall { () throws(LinuxErrno) in try fs.lookup(InodeNumber(UInt32(truncatingIfNeeded: n.ino)), [0x2E, 0x2E]) }
             return crossDown(VNode(mountID: m.id, ino: UInt64(ino.rawValue)))
         }
@@ -270,7 +290,7 @@ public final class VFS {
     /// A symlink's target.
     public func readlink(_ t: GuestThread?, _ n: VNode) throws(SyscallError) -> [UInt8] {
         let m = mount(of: n)
-        if let fs = m.shared {
+        if let fs = m.backend {
             return try fsCall { () throws(LinuxErrno) in try fs.readlink(InodeNumber(UInt32(truncatingIfNeeded: n.ino))) }
         }
         return try m.proc!.readlink(self, t, n.ino)
@@ -281,12 +301,8 @@ public final class VFS {
     func listDirectory(_ dir: VNode, from offset: UInt64,
                        _ body: ([UInt8], UInt64, UInt8, UInt64) -> Bool) throws(SyscallError) {
         let m = mount(of: dir)
-        if let fs = m.shared {
-            try fsCall { () throws(LinuxErrno) in
-                try fs.readDirectory(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), from: offset) { e in
-                    body(e.name, UInt64(e.ino.rawValue), e.type?.direntType ?? 0, e.nextOffset)
-                }
-            }
+        if let fs = m.backend {
+            try fsCall { () throws(LinuxErrno) in try fs.list(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), from: offset, body) }
             return
         }
         try m.proc!.list(self, dir.ino, from: offset, body)

@@ -1,28 +1,28 @@
-// Mount.swift: what `kandelo-mount IMAGE DIR` does, start to finish.
+// ServiceMain.swift: what `kandelo-mount IMAGE DIR` does, start to finish. The mount is
+// also the service: guests launched with `kandelo-launch --image IMAGE` or `--mount DIR`
+// run in this process, on the image the mount shows (Service.swift).
 //
 //   1. preflight: /dev/fuse, the mount point, the image file   (refusals touch nothing)
 //   2. ImageFile.open: lock IMAGE.journal, load, replay the journal, fsck
 //   3. FuseServer: fuse_session_new + mount
 //   4. detach from the terminal (unless -f or debug)
-//   5. serve until fusermount3 -u / umount, SIGTERM, SIGINT or SIGHUP
-//   6. unmount if still mounted, ImageFile.close (checkpoint, remove journal and lock)
+//   5. the service: kernel, control socket IMAGE.control; one loop serves FUSE, guests and
+//      clients until fusermount3 -u / umount, SIGTERM, SIGINT or SIGHUP
+//   6. end the guests, unmount if still mounted, ImageFile.close (checkpoint, remove
+//      journal and lock)
 //
 // Exit status: 0 mounted (the parent of the daemon) or served and checkpointed (-f);
 // 1 any refusal or failure, with one line on stderr (syslog once detached).
-
+#if canImport(Glibc)
+import Glibc
+#endif
+import FuseMount
+import Kernel
 import Logging
 import VFSImage
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
-public enum KandeloMount {
-    /// Mounts `imagePath` on `mountPoint` and serves it; returns the exit status.
-    public static func run(imagePath: String, mountPoint: String, foreground: Bool,
-                           options: MountOptions) -> Int32 {
+public enum ServiceMain {
+    public static func run(imagePath: String, mountPoint: String, foreground: Bool, options: MountOptions) -> Int32 {
         let log = Logger(label: "kandelo-mount")
         signal(SIGPIPE, SIG_IGN)
         let detach = !foreground && !options.debug
@@ -47,19 +47,25 @@ public enum KandeloMount {
             log.error("\(error)")
             return 1
         }
-
         if detach {
             do { try Daemon.detach() } catch {
                 log.error("\(error)")
                 server.requestStop()
             }
         }
-        let reason = server.run(stopSignals: [SIGINT, SIGTERM, SIGHUP])
-        switch reason {
-        case .unmounted, .stopped: break
-        case .signal(let s): log.info("signal \(s): unmounting \(server.mountPoint) and writing the image")
-        case .failed(let e): log.error("reading /dev/fuse failed: \(errnoText(e)); unmounting")
+        // The kernel and its io_uring are made after the fork of detaching.
+        let service: Service
+        do {
+            var kopts = Kernel.Options()
+            kopts.log = { msg in log.warning("\(msg)") }
+            service = try Service(image: image, server: server, log: log, kernelOptions: kopts)
+        } catch {
+            log.error("cannot start the service: \(error); unmounting")
+            try? server.finish()
+            return 1
         }
+        let reason = service.run()
+        if case .failed(let e) = reason { log.error("reading /dev/fuse failed: \(String(cString: strerror(e))); unmounting") }
         do { try server.finish() } catch {
             log.error("writing \(image.path) failed: \(error); the journal beside it keeps every synced change")
             return 1
