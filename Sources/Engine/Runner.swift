@@ -100,12 +100,18 @@ public final class Runner: @unchecked Sendable {
         while kch_load_acquire(state) != KCH_RESPONSE.rawValue {
             if spins < spinLimit {
                 spins += 1
-                kch_pause()
+                // Mostly pause; now and then yield, in case the kernel waits for this CPU.
+                if spins & 15 == 0 { sched_yield() } else { kch_pause() }
                 continue
             }
             kch_store(&s.pointee.runner_sleeping, 1)
             if kch_load(state) != KCH_RESPONSE.rawValue {
-                _ = kch_futex_wait(state, KCH_REQUEST.rawValue, -1)
+                // Wake up every second to check the kernel is still there: a kernel that
+                // was SIGKILLed answers nobody, and its runners must not wait forever.
+                if kch_futex_wait(state, KCH_REQUEST.rawValue, 1_000_000_000) == -ETIMEDOUT {
+                    let kernel = pid_t(header.pointee.kernel_pid)
+                    if kernel > 0 && kill(kernel, 0) != 0 && errno == ESRCH { _exit(128 + SIGKILL) }
+                }
             }
             kch_store(&s.pointee.runner_sleeping, 0)
         }

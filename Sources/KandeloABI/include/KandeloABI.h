@@ -58,7 +58,7 @@ struct kch_header {
     uint32_t runner_pid;
     uint32_t slots_used;
     uint32_t heap_base;           /* written by the runner before _start: __heap_base */
-    uint32_t pad;
+    uint32_t kernel_pid;          /* the kernel's host pid: a runner whose kernel died exits */
     uint64_t reserved[5];
 };
 

@@ -163,6 +163,7 @@ extension Kernel {
         }
         kch_header_of(base).pointee.magic = KCH_MAGIC
         kch_header_of(base).pointee.kernel_polling = 1
+        kch_header_of(base).pointee.kernel_pid = UInt32(getpid())
         return (base, fd)
     }
 

@@ -1,0 +1,246 @@
+// ServiceTests.swift: kandelo-mount as the service, with kandelo-launch clients running
+// guests on the live image the mount shows (Launcher/Service.swift). The demo flow of
+// issue 6 as tests: host edits seen by guests, guest writes seen (and committed with git)
+// on the host, a thousand alternating edits with no stale read, a pty session with ^C,
+// two hundred concurrent guests, and a clean stop with SIGTERM.
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A mounted service on a busybox image, for one test.
+final class ServiceFixture {
+    let dir: String
+    let image: String
+    let mnt: String
+    var pid: Int32 = 0
+    var launcher: String { Launch.launcher }
+
+    init(_ name: String, extraEnv: String = "") throws {
+        let (cache, _, _) = try BusyboxFixture.setup.get()
+        dir = "/tmp/klaunch-test-\(getpid())-svc-\(name)"
+        image = "\(dir)/rootfs.vfs"
+        mnt = "\(dir)/mnt"
+        let root = "\(dir)/root"
+        _ = sh("rm -rf '\(dir)' && mkdir -p '\(root)/bin'")
+        // A small C guest, built into the image.
+        try Launch.guest(dir, "hello", "#include <stdio.h>\nint main(int c, char **v) { printf(\"hello %s\\n\", c > 1 ? v[1] : \"-\"); return 0; }\n")
+        let prep = sh("""
+            mkdir -p '\(root)/bin' '\(root)/sbin' '\(root)/usr/bin' '\(root)/usr/sbin' '\(root)/tmp' '\(root)/work' '\(mnt)' &&
+            cp -R '\(Launch.repo)/images/rootfs/etc' '\(root)/etc' && echo hello > '\(root)/etc/motd' &&
+            cp '\(cache)/wasm/busybox.wasm' '\(root)/bin/busybox' && chmod 755 '\(root)/bin/busybox' &&
+            for l in $(cat '\(cache)/busybox.links'); do [ -e "\(root)$l" ] || ln -s /bin/busybox "\(root)$l"; done &&
+            '\(Launch.imageTool)' build --from-dir '\(root)' -o '\(image)' --quiet
+            """)
+        if prep.status != 0 { throw TestFailure("fixture: \(prep)") }
+        let start = sh("\(extraEnv) '\(Launch.binDir)/kandelo-mount' -f '\(image)' '\(mnt)' >'\(dir)/mount.log' 2>&1 & echo $!")
+        pid = Int32(start.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        // Mounted and listening: the control socket exists and the mount shows /etc.
+        for _ in 0..<200 {
+            if access("\(image).control", F_OK) == 0 && access("\(mnt)/etc/motd", F_OK) == 0 { break }
+            usleep(50_000)
+        }
+        guard access("\(image).control", F_OK) == 0 else {
+            throw TestFailure("the service did not come up: \(sh("cat '\(dir)/mount.log'").out)")
+        }
+    }
+
+    func launch(_ args: String, stdin: String? = nil) -> ShellResult {
+        let input = stdin.map { "printf '%s' '\($0)' | " } ?? ""
+        return sh("\(input)'\(launcher)' -T --mount '\(mnt)' \(args)" + (stdin == nil ? " </dev/null" : ""))
+    }
+
+    var running: Bool { pid > 0 && kill(pid, 0) == 0 && !isZombie }
+    var isZombie: Bool {
+        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.split(separator: " ").dropFirst(2).first == "Z"
+    }
+
+    /// Resident memory of the service (KiB).
+    func rss() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+        }
+        return 0
+    }
+
+    /// Unmounts and waits for the service to write the image and exit.
+    func stop() {
+        _ = sh("fusermount3 -u '\(mnt)' 2>/dev/null || umount '\(mnt)' 2>/dev/null")
+        for _ in 0..<200 where running { usleep(50_000) }
+        if running { kill(pid, SIGKILL) }
+        _ = sh("wait \(pid) 2>/dev/null")
+    }
+
+    deinit { stop() }
+}
+
+@Suite(.serialized) struct ServiceTests {
+    @Test func hostEditsReachGuestsAndGuestWritesReachTheHost() throws {
+        let s = try ServiceFixture("demo")
+        defer { s.stop() }
+        #expect(s.launch("/bin/cat /etc/motd").out == "hello\n")
+        // A host tool edits through the mount; the next guest read sees it.
+        #expect(sh("sed -i 's/hello/edited by sed/' '\(s.mnt)/etc/motd'").status == 0)
+        let r = s.launch("/bin/cat /etc/motd")
+        #expect(r.out == "edited by sed\n" && r.status == 0, "\(r)")
+        // --image finds the same service.
+        #expect(sh("'\(s.launcher)' -T --image '\(s.image)' /bin/cat /etc/motd </dev/null").out == "edited by sed\n")
+        // The guest writes, renames and deletes; the host sees it at once (its caches
+        // were filled before, so stale entries would show).
+        _ = sh("ls -la '\(s.mnt)/work' && cat '\(s.mnt)/etc/motd'")
+        let w = s.launch("/bin/sh -c 'echo from guest > /work/a.txt; echo two > /work/b.txt; mv /work/b.txt /work/c.txt; rm /etc/motd; exit 3'")
+        #expect(w.status == 3, "\(w)")
+        #expect(sh("cat '\(s.mnt)/work/a.txt'").out == "from guest\n")
+        #expect(sh("ls '\(s.mnt)/work'").out == "a.txt\nc.txt\n")
+        #expect(access("\(s.mnt)/etc/motd", F_OK) != 0)
+        // Sizes and mtimes agree on both sides.
+        let host = sh("stat -c '%s %Y' '\(s.mnt)/work/a.txt'").out
+        let guest = s.launch("/bin/stat -c '%s %Y' /work/a.txt").out
+        #expect(host == guest && !host.isEmpty, "host \(host) guest \(guest)")
+        // git on the host commits what a guest wrote.
+        let git = sh("""
+            cd '\(s.mnt)/work' && git init -q . && git config user.email t@example.com && git config user.name t &&
+            '\(s.launcher)' -T --mount '\(s.mnt)' /bin/sh -c 'echo committed content > /work/file.txt' </dev/null &&
+            git add file.txt && git commit -q -m 'from the guest' && git show HEAD:file.txt
+            """)
+        #expect(git.status == 0 && git.out == "committed content\n", "\(git)")
+        // ... and the guest sees git's objects.
+        let objects = s.launch("/bin/sh -c 'ls /work/.git/objects | wc -l'")
+        #expect((Int(objects.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 3, "\(objects)")
+    }
+
+    @Test func aThousandAlternatingEditsWithNoStaleRead() throws {
+        let s = try ServiceFixture("pingpong")
+        defer { s.stop() }
+        // Guest writes g<i>, then waits for the host's h<i>; the host waits for g<i>
+        // through the mount, then writes h<i>. A stale read on either side never sees
+        // the value it waits for: the 20 s budget per step catches it.
+        let n = 1000
+        try "echo ready > /work/g.txt\n".write(toFile: "\(s.dir)/unused", atomically: true, encoding: .utf8)
+        let guest = """
+            i=1; while [ $i -le \(n) ]; do echo g$i > /work/g.txt; t=0; v=; \
+            while :; do read v < /work/h.txt; [ "$v" = h$i ] && break; t=$((t+1)); \
+            [ $t -gt 2000000 ] && { echo stale at $i; exit 1; }; done; i=$((i+1)); done; echo guest done
+            """
+        _ = sh("echo h0 > '\(s.mnt)/work/h.txt'")
+        let run = sh("""
+            '\(s.launcher)' -T --mount '\(s.mnt)' /bin/sh -c '\(guest)' </dev/null > '\(s.dir)/guest.out' 2>&1 & g=$!
+            i=1; while [ $i -le \(n) ]; do start=$(date +%s); \
+              while :; do v=; read v < '\(s.mnt)/work/g.txt' 2>/dev/null; [ "$v" = g$i ] && break; \
+                [ $(( $(date +%s) - start )) -gt 20 ] && { echo "host: stale g at $i (saw $v)"; kill $g; exit 1; }; done; \
+              echo h$i > '\(s.mnt)/work/h.txt'; i=$((i+1)); done
+            wait $g; echo "guest status $?"; cat '\(s.dir)/guest.out'
+            """)
+        #expect(run.status == 0 && run.out.contains("guest status 0") && run.out.contains("guest done"), "\(run)")
+    }
+
+    @Test func twoHundredConcurrentGuestsAndMemoryBackToBaseline() throws {
+        let s = try ServiceFixture("many")
+        defer { s.stop() }
+        // Warm up (first launches allocate the loop's buffers), then take the baseline.
+        for i in 0..<10 { #expect(s.launch("/bin/hello w\(i)").out == "hello w\(i)\n") }
+        let baseline = s.rss()
+        let r = sh("""
+            seq 1 200 | xargs -P 16 -I{} sh -c '\(s.launcher) -T --mount \(s.mnt) /bin/hello {} </dev/null' > '\(s.dir)/many.out' 2>&1
+            sort '\(s.dir)/many.out' | uniq | wc -l; grep -c '^hello [0-9]*$' '\(s.dir)/many.out'
+            """)
+        let counts = r.out.split(separator: "\n").map { Int($0) ?? -1 }
+        #expect(counts == [200, 200], "\(r) \(sh("sort '\(s.dir)/many.out' | uniq -c | sort -rn | head").out)")
+        // Every launch reaped: no process left in the service.
+        let list = sh("'\(s.launcher)' --mount '\(s.mnt)' --list").out.split(separator: "\n")
+        #expect(list.count == 1, "\(list)")
+        let after = s.rss()
+        // Back to the baseline, give or take allocator slack (8 MiB).
+        #expect(after <= baseline + 8192, "RSS before \(baseline) KiB, after \(after) KiB")
+    }
+
+    @Test func ptySessionWithCtrlC() throws {
+        let s = try ServiceFixture("pty")
+        defer { s.stop() }
+        // Drive `kandelo-launch -t` through a host pty as a user would: a prompt, a
+        // command, ^C of a running sleep, the terminal's size, then exit with a status.
+        let py = """
+            import os, pty, sys, time, select
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv('\(s.launcher)', ['kandelo-launch', '-t', '-e', 'PS1=PROMPT$ ', '--mount', '\(s.mnt)', '/bin/sh', '-i'])
+            out = b''
+            def expect(token, timeout=30):
+                global out
+                end = time.time() + timeout
+                while token.encode() not in out:
+                    if time.time() > end:
+                        print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); sys.exit(2)
+                    r, _, _ = select.select([fd], [], [], 0.2)
+                    if r:
+                        try: out += os.read(fd, 4096)
+                        except OSError: break
+                i = out.index(token.encode()); rest = out[i + len(token):]; out = rest
+            expect('PROMPT$ ')
+            os.write(fd, b'echo $((6*7)) answer\\r')
+            expect('42 answer'); expect('PROMPT$ ')
+            os.write(fd, b'stty size\\r')
+            expect('\\n'); expect('PROMPT$ ')
+            os.write(fd, b'sleep 30; echo not interrupted\\r')
+            time.sleep(1.5)
+            t = time.time()
+            os.write(fd, b'\\x03')
+            expect('PROMPT$ ', 10)
+            print('ctrl-c took %.1f s' % (time.time() - t))
+            os.write(fd, b'exit 7\\r')
+            _, status = os.waitpid(pid, 0)
+            print('exit', os.WEXITSTATUS(status))
+            """
+        try py.write(toFile: "\(s.dir)/drive.py", atomically: true, encoding: .utf8)
+        let r = sh("python3 '\(s.dir)/drive.py'")
+        #expect(r.status == 0 && r.out.contains("exit 7") && !r.out.contains("not interrupted"), "\(r)")
+    }
+
+    @Test func sigtermStopsGuestsAndCheckpoints() throws {
+        let s = try ServiceFixture("stop")
+        // A guest that writes a file and then waits; the service is told to stop.
+        let r = sh("""
+            ('\(s.launcher)' -T --mount '\(s.mnt)' /bin/sh -c 'echo kept > /work/kept.txt; sync; sleep 100' </dev/null; echo "client $?" > '\(s.dir)/client.out') &
+            for i in $(seq 1 100); do [ -e '\(s.mnt)/work/kept.txt' ] && break; sleep 0.1; done
+            kill -TERM \(s.pid); wait
+            cat '\(s.dir)/client.out'
+            """)
+        for _ in 0..<200 where s.running { usleep(50_000) }
+        #expect(!s.running)
+        #expect(r.out.contains("client 137"), "\(r)")
+        #expect(access("\(s.image).control", F_OK) != 0, "the socket is removed")
+        #expect(access("\(s.image).journal", F_OK) != 0, "the image was checkpointed")
+        let cat = sh("'\(Launch.imageTool)' cat '\(s.image)' /work/kept.txt && '\(Launch.imageTool)' fsck '\(s.image)'")
+        #expect(cat.status == 0 && cat.out.hasPrefix("kept\n"), "\(cat)")
+        // Without a service the launcher runs standalone on the image again.
+        #expect(Launch.run(s.image, "/bin/cat /work/kept.txt").out == "kept\n")
+    }
+
+    @Test func refusesBadRequests() throws {
+        let s = try ServiceFixture("errors")
+        defer { s.stop() }
+        #expect(s.launch("/bin/nothere").status == 127)
+        let k = sh("'\(s.launcher)' --mount '\(s.mnt)' --kill 999999")
+        #expect(k.status == 1 && k.err.contains("no such guest process"), "\(k)")
+        let m = sh("'\(s.launcher)' --mount /tmp /bin/hello")
+        #expect(m.status == 125 && m.err.contains("not a kandelo-mount mount point"), "\(m)")
+        let b = sh("'\(s.launcher)' --mount '\(s.mnt)' --bind /tmp:/work /bin/hello")
+        #expect(b.status == 64, "\(b)")
+        // Standalone on an image the service holds: refused as busy, nothing lost.
+        let busy = sh("'\(s.launcher)' --standalone --image '\(s.image)' /bin/hello </dev/null")
+        #expect(busy.status == 125, "\(busy)")
+        #expect(s.launch("/bin/hello ok").out == "hello ok\n")
+    }
+
+    @Test func serviceWorksWithoutIoUring() throws {
+        let s = try ServiceFixture("noring", extraEnv: "KANDELO_IO_URING=0")
+        defer { s.stop() }
+        #expect(sh("echo changed > '\(s.mnt)/etc/motd'").status == 0)
+        #expect(s.launch("/bin/cat /etc/motd").out == "changed\n")
+        #expect(s.launch("/bin/sh -c 'read x; echo got $x'", stdin: "typed\n").out == "got typed\n")
+        #expect(s.launch("/bin/sh -c 'echo g > /work/g.txt'").status == 0)
+        #expect(sh("cat '\(s.mnt)/work/g.txt'").out == "g\n")
+    }
+}
