@@ -65,7 +65,7 @@ public final class Service {
         self.server = server
         self.log = log
         socketPath = Control.socketPath(forImage: image.path)
-        let vfs = try VFS.standard(image: image.fs)
+        let vfs = try VFS.standard(image: image.fs, createMountPoints: false)
         kernel = try Kernel(vfs: vfs, options: kernelOptions)
         // Guests' fsync is the image's journal sync, as FUSE's fsync is.
         vfs.onSync = { (_: GuestThread) throws(SyscallError) in

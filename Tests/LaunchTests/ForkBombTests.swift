@@ -181,33 +181,17 @@ import Foundation
     /// Starts `argv` with stdin from /dev/null and stdout, stderr to files; the child gets
     /// an empty signal mask and default dispositions (test threads block signals).
     func spawn(_ argv: [String], stdout: String, stderr: String) throws -> pid_t {
-        let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, argv[0], &actions, &attr, cargs, environ)
+        let (pid, rc) = spawnClean(argv, actions: &actions)
         if rc != 0 { throw TestFailure("posix_spawn \(argv[0]): \(String(cString: strerror(rc)))") }
         return pid
     }
 
-    /// The shell-style exit status of `pid` once it has exited, waiting up to `seconds`;
-    /// nil if it is still running then.
     func waitExit(_ pid: pid_t, seconds: Double) -> Int32? {
         let end = Date().addingTimeInterval(seconds)
         repeat {

@@ -8,18 +8,7 @@ import Glibc
 @Suite(.serialized) struct LaunchTests {
     @Test func helloArgumentsEnvironmentAndStatus() throws {
         let dir = Launch.workDir("hello")
-        try Launch.guest(dir, "hello", """
-            #include <stdio.h>
-            #include <stdlib.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                char cwd[256];
-                printf("argc=%d", argc);
-                for (int i = 0; i < argc; i++) printf(" [%s]", argv[i]);
-                printf(" FOO=%s cwd=%s pid=%d\\n", getenv("FOO"), getcwd(cwd, sizeof cwd), getpid());
-                return 42;
-            }
-            """)
+        try Launch.guest(dir, "hello", Launch.helloSource)
         let image = try Launch.image(dir)
         let r = Launch.run(image, "-e FOO=bar -w /work /bin/hello 'a b' c")
         #expect(r.status == 42, "\(r)")

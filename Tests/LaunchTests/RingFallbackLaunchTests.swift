@@ -32,18 +32,7 @@ import Glibc
 
     @Test func guestsBehaveTheSameWithoutIoUring() throws {
         let dir = Launch.workDir("ringfallback")
-        try Launch.guest(dir, "hello", """
-            #include <stdio.h>
-            #include <stdlib.h>
-            #include <unistd.h>
-            int main(int argc, char **argv) {
-                char cwd[256];
-                printf("argc=%d", argc);
-                for (int i = 0; i < argc; i++) printf(" [%s]", argv[i]);
-                printf(" FOO=%s cwd=%s pid=%d\\n", getenv("FOO"), getcwd(cwd, sizeof cwd), getpid());
-                return 42;
-            }
-            """)
+        try Launch.guest(dir, "hello", Launch.helloSource)
         try Launch.guest(dir, "upper", """
             #include <ctype.h>
             #include <stdio.h>

@@ -26,6 +26,20 @@ enum Launch {
         return dir
     }
 
+    /// A guest that prints its argc, argv, $FOO, cwd and pid and exits 42.
+    static let helloSource = """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include <unistd.h>
+        int main(int argc, char **argv) {
+            char cwd[256];
+            printf("argc=%d", argc);
+            for (int i = 0; i < argc; i++) printf(" [%s]", argv[i]);
+            printf(" FOO=%s cwd=%s pid=%d\\n", getenv("FOO"), getcwd(cwd, sizeof cwd), getpid());
+            return 42;
+        }
+        """
+
     /// Compiles C `source` with kandelo-cc into `dir`/root/bin/`name`.
     static func guest(_ dir: String, _ name: String, _ source: String) throws {
         let src = "\(dir)/\(name).c"
@@ -59,17 +73,11 @@ struct ShellResult: CustomStringConvertible {
     var description: String { "exit \(status)\nstdout: \(out)\nstderr: \(err)" }
 }
 
-/// Runs `script` with /bin/sh; captures stdout and stderr. The child gets an empty signal
-/// mask and default dispositions (test threads block signals).
-@discardableResult
-func sh(_ script: String) -> ShellResult {
-    let outPath = "/tmp/.klaunch-sh-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-    let errPath = outPath + ".err"
-    defer { unlink(outPath); unlink(errPath) }
-    let wrapped = "{ \(script)\n} >'\(outPath)' 2>'\(errPath)'"
-    let words: [String] = ["/bin/sh", "-c", wrapped]
-    let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+/// posix_spawn of `argv` (argv[0] is the path) with an empty signal mask and default
+/// dispositions (test threads block signals), and the given file actions.
+func spawnClean(_ argv: [String], actions: UnsafePointer<posix_spawn_file_actions_t>? = nil) -> (pid: pid_t, error: Int32) {
+    let cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
     var attr = posix_spawnattr_t()
     posix_spawnattr_init(&attr)
     defer { posix_spawnattr_destroy(&attr) }
@@ -82,7 +90,19 @@ func sh(_ script: String) -> ShellResult {
     posix_spawnattr_setsigdefault(&attr, &defaults)
     posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let rc = posix_spawn(&pid, "/bin/sh", nil, &attr, argv, environ)
+    let rc = posix_spawn(&pid, argv[0], actions, &attr, cargs, environ)
+    return (pid, rc)
+}
+
+/// Runs `script` with /bin/sh; captures stdout and stderr. The child gets an empty signal
+/// mask and default dispositions (test threads block signals).
+@discardableResult
+func sh(_ script: String) -> ShellResult {
+    let outPath = "/tmp/.klaunch-sh-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    let errPath = outPath + ".err"
+    defer { unlink(outPath); unlink(errPath) }
+    let wrapped = "{ \(script)\n} >'\(outPath)' 2>'\(errPath)'"
+    let (pid, rc) = spawnClean(["/bin/sh", "-c", wrapped])
     precondition(rc == 0, "posix_spawn: \(rc)")
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -110,13 +110,16 @@ public final class VFS {
     /// The image on "/", devfs on /dev, procfs on /proc, and a tmpfs on /tmp when the
     /// image has a /tmp directory. /dev and /proc are created in the image (as root, 0755)
     /// if missing and the image is writable; a missing one that cannot be made is skipped.
-    public static func standard(image: SharedFS, tmpfsMaxSize: Int = 1 << 30) throws -> VFS {
+    /// With `createMountPoints` false (the service: the image is also on the host's mount,
+    /// and a mount must not change it by itself), /dev and /proc are mounted only where the
+    /// image has those directories.
+    public static func standard(image: SharedFS, tmpfsMaxSize: Int = 1 << 30, createMountPoints: Bool = true) throws -> VFS {
         let vfs = VFS(root: image)
         func dir(_ name: String) -> Bool {
             if let ino = try? image.lookup(.root, name) {
                 return (try? image.attributes(ino))?.type == .directory
             }
-            guard !image.readOnly else { return false }
+            guard !image.readOnly, createMountPoints else { return false }
             return (try? image.mkdir(.root, Array(name.utf8), mode: 0o755)) != nil
         }
         if dir("dev") { try vfs.mount(VFS.makeDevfs(), kind: .devfs, at: "/dev") }
