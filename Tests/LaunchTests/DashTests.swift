@@ -37,12 +37,7 @@ enum ShellCorpus {
 
     /// Scripts that differ because of a kernel gap outside this test's files.  A known
     /// issue that stops happening fails the test, so the entry must then go.
-    static let knownIssues: [String: String] = [
-        // Named FIFOs: open(2) of an S_IFIFO node fails with ENXIO for readers and writers
-        // (VFS.openFifo is nil, Operations.swift; Pipe.swift: "later, FIFOs").  Linux
-        // blocks a blocking open until the other end is opened, then acts as a pipe.
-        "fifo": "kernel: opening a FIFO fails with ENXIO (named FIFOs not implemented)",
-    ]
+    static let knownIssues: [String: String] = [:]
 
     /// A script opts out of the stderr comparison with this line among its first five.
     static func comparesStderr(_ name: String) -> Bool {

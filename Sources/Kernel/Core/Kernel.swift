@@ -50,6 +50,8 @@ public final class Kernel {
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
     var nextPipeID: UInt64 = 0
+    /// Named pipes open now, by node (Fifo.swift).
+    var fifos: [VNode: Fifo] = [:]
     let doorbell: Int32
     private var doorbellArmed = false
     private var doorbellBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 8)
@@ -83,6 +85,9 @@ public final class Kernel {
         // procfs (/proc/<pid>, /proc/self) reaches processes through the kernel's table.
         vfs.processLookup = { [unowned self] pid in self.processes[pid] }
         vfs.processList = { [unowned self] in Array(self.processes.values) }
+        vfs.openFifo = { [unowned self] (t: GuestThread, node: VNode, flags: Int32) throws(SyscallError) -> OpenFile in
+            try self.openFifo(t, node, flags)
+        }
     }
 
     deinit {

@@ -13,6 +13,8 @@ public final class Pipe {
     var readers = 0, writers = 0
     /// Woken when data or EOF arrives (readers wait) or space frees up (writers wait).
     let readable = WaitQueue(), writable = WaitQueue()
+    /// Called when the last end closes (a FIFO's pipe is then forgotten, data and all).
+    var onLastClose: (() -> Void)?
     let id: UInt64
 
     init(kernel: Kernel) {
@@ -128,5 +130,6 @@ public final class PipeEnd: OpenFile {
             pipe.writers -= 1
             pipe.readable.wakeAll()
         }
+        if pipe.readers == 0 && pipe.writers == 0 { pipe.onLastClose?() }
     }
 }
