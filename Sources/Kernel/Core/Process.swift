@@ -66,6 +66,10 @@ public final class Process {
     public let startTime: UInt64
     /// Children (pids) not yet reaped.
     public var children: [Int32] = []
+    /// ITIMER_REAL (setitimer, alarm): the ring timeout, when it fires, and the interval
+    /// it re-arms with (ns). Kept across execve, cleared in a fork child, as on Linux.
+    var realTimer: (token: UInt64, deadline: UInt64, interval: UInt64)?
+    var realTimerGeneration: UInt64 = 0
     /// Who inherits this process's orphans: the process the launcher started (pid 1
     /// standalone; each launch's top process in the service), inherited across fork.
     public var reaper: Int32 = 1

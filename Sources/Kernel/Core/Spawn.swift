@@ -250,6 +250,7 @@ extension Kernel {
         let mayOrphan = jobControlBeforeExit(p)   // JobControl.swift
         p.state = .zombie
         p.waitStatus = waitStatus
+        armRealTimer(p, value: 0, interval: 0)   // disarm
         for t in p.threads {
             t.blockedOn?.remove(t)
             t.blockedOn = nil

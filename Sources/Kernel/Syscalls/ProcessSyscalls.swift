@@ -83,6 +83,7 @@ extension Kernel {
                 throw .suspended
             }),
             (__NR_wait4, sys_wait4),
+            (__NR_waitid, sys_waitid),
             (__NR_kandelo_startup_size, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(k.startupBlock(t.process, base: 0).count) }),
             (__NR_kandelo_startup_copy, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let buf = t.uarg(0), len = Int(t.uarg(1))
@@ -258,6 +259,62 @@ extension Kernel {
     }
 
     // MARK: wait
+
+    /// waitid(idtype, id, siginfo *, options, rusage *): like wait4, reported in a siginfo;
+    /// WEXITED/WSTOPPED/WCONTINUED choose the events, WNOWAIT leaves the child waitable.
+    static func sys_waitid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let idtype = t.arg(0), id = t.arg(1), info = t.uarg(2), options = t.arg(3), rusage = t.uarg(4)
+        let WNOHANG: Int32 = 1, WSTOPPED: Int32 = 2, WEXITED: Int32 = 4, WCONTINUED: Int32 = 8
+        let WNOWAIT: Int32 = 0x0100_0000
+        let known = WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | 0x6000_0000 /* __WNOTHREAD|__WALL */
+        if options & ~known != 0 || options & (WEXITED | WSTOPPED | WCONTINUED) == 0 { throw .errno(.EINVAL) }
+        let p = t.process
+        let candidates: [Process]
+        switch idtype {
+        case 0: candidates = p.children.compactMap { k.processes[$0] }                                   // P_ALL
+        case 1: candidates = p.children.compactMap { k.processes[$0] }.filter { $0.pid == id }          // P_PID
+        case 2:                                                                                          // P_PGID
+            let g = id == 0 ? p.pgid : id
+            candidates = p.children.compactMap { k.processes[$0] }.filter { $0.pgid == g }
+        default: throw .errno(.EINVAL)
+        }
+        if candidates.isEmpty { throw .errno(.ECHILD) }
+        /// Linux's siginfo for SIGCHLD: signo, errno, code, pid, uid, status.
+        func report(_ c: Process, code: Int32, status: Int32) throws(SyscallError) {
+            if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
+            guard info != 0 else { return }
+            var si = [UInt8](repeating: 0, count: 128)
+            for (off, v) in [(0, Signal.SIGCHLD), (8, code), (12, c.pid), (16, Int32(bitPattern: c.cred.uid)), (20, status)] {
+                withUnsafeBytes(of: v.littleEndian) { si.replaceSubrange(off..<off + 4, with: $0) }
+            }
+            try t.memory.write(info, si)
+        }
+        if options & WEXITED != 0, let z = candidates.first(where: { $0.state == .zombie }) {
+            let s = z.waitStatus
+            let signal = s & 0x7f
+            try report(z, code: signal == 0 ? 1 : (s & 0x80 != 0 ? 3 : 2), status: signal == 0 ? (s >> 8) & 0xff : signal)
+            if options & WNOWAIT == 0 { k.reap(z) }
+            return 0
+        }
+        for c in candidates where c.state == .running {
+            switch c.job.report {
+            case .stopped(let sig) where options & WSTOPPED != 0 && c.job.isStopped:
+                try report(c, code: Kernel.CLD_STOPPED, status: sig)
+            case .continued where options & WCONTINUED != 0:
+                try report(c, code: Kernel.CLD_CONTINUED, status: Signal.SIGCONT)
+            default:
+                continue
+            }
+            if options & WNOWAIT == 0 { c.job.report = nil }
+            return 0
+        }
+        if options & WNOHANG != 0 {
+            // Nothing to report: Linux zeroes si_pid (and si_signo) so the caller can tell.
+            if info != 0 { try t.memory.write(info, [UInt8](repeating: 0, count: 128)) }
+            return 0
+        }
+        throw .block(p.childEvents)
+    }
 
     static func sys_wait4(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let target = t.arg(0), statusAddr = t.uarg(1), options = t.arg(2), rusage = t.uarg(3)

@@ -20,6 +20,12 @@ extension Kernel {
                 return 0
             }),
             (__NR_clock_nanosleep_time64, sys_clock_nanosleep),
+            (__NR_setitimer, sys_setitimer),
+            (__NR_getitimer, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
+                if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
+                try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
+                return 0
+            }),
             (__NR_times, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let cpu = k.cpuTime(t.process)
                 let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
@@ -84,6 +90,60 @@ extension Kernel {
         default:
             throw .errno(.EINVAL)
         }
+    }
+
+    // MARK: interval timers (alarm(3) is setitimer(ITIMER_REAL) in musl)
+
+    /// The 32-bit `struct itimerval`: interval {i32 sec, i32 usec}, then value.
+    func storeItimer(_ t: GuestThread, _ addr: UInt32, _ v: (interval: UInt64, value: UInt64)) throws(SyscallError) {
+        guard addr != 0 else { return }
+        for (i, ns) in [v.interval, v.value].enumerated() {
+            try t.memory.store(addr + UInt32(i * 8), Int32(truncatingIfNeeded: ns / 1_000_000_000))
+            try t.memory.store(addr + UInt32(i * 8 + 4), Int32(truncatingIfNeeded: (ns % 1_000_000_000) / 1000))
+        }
+    }
+
+    /// What is left of the process's ITIMER_REAL and its interval (nanoseconds).
+    func realTimerNow(_ p: Process) -> (interval: UInt64, value: UInt64) {
+        guard let timer = p.realTimer else { return (0, 0) }
+        let now = monotonicNanos()
+        // A timer that is due but not yet delivered reads as 1 µs, as Linux rounds up.
+        return (timer.interval, timer.deadline > now ? timer.deadline - now : 1000)
+    }
+
+    static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
+        // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which the kernel does not see.
+        if which != 0 { throw .errno(which == 1 || which == 2 ? .ENOSYS : .EINVAL) }
+        var ns: [UInt64] = [0, 0]
+        if new != 0 {
+            for i in 0..<2 {
+                let sec: Int32 = try t.memory.load(new + UInt32(i * 8))
+                let usec: Int32 = try t.memory.load(new + UInt32(i * 8 + 4))
+                if sec < 0 || usec < 0 || usec >= 1_000_000 { throw .errno(.EINVAL) }
+                ns[i] = UInt64(sec) * 1_000_000_000 + UInt64(usec) * 1000
+            }
+        }
+        let p = t.process
+        try k.storeItimer(t, old, k.realTimerNow(p))
+        if new != 0 { k.armRealTimer(p, value: ns[1], interval: ns[0]) }
+        return 0
+    }
+
+    /// (Re)arms ITIMER_REAL: SIGALRM after `value` ns, then every `interval` ns (0: once).
+    /// value 0 disarms.
+    func armRealTimer(_ p: Process, value: UInt64, interval: UInt64) {
+        if let old = p.realTimer { p.realTimer = nil; ring.cancel(old.token) }
+        guard value > 0, p.state == .running else { return }
+        let generation = (p.realTimerGeneration &+= 1, p.realTimerGeneration).1
+        let token = ring.timeout(nanoseconds: value) { [unowned self, weak p] r in
+            guard let p, r != -ECANCELED, p.realTimerGeneration == generation, let timer = p.realTimer else { return }
+            p.realTimer = nil
+            if p.state != .running { return }
+            if timer.interval > 0 { self.armRealTimer(p, value: timer.interval, interval: timer.interval) }
+            self.send(Signal.SIGALRM, to: p, code: Kernel.SI_KERNEL)
+        }
+        p.realTimer = (token, monotonicNanos() + value, interval)
     }
 
     static func sys_clock_nanosleep(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
