@@ -228,6 +228,10 @@ final class ServiceFixture {
         #expect(m.status == 125 && m.err.contains("not a kandelo-mount mount point"), "\(m)")
         let b = sh("'\(s.launcher)' --mount '\(s.mnt)' --bind /tmp:/work /bin/hello")
         #expect(b.status == 64, "\(b)")
+        // --memory applies to its own launch: 1 MiB is less than busybox's initial memory.
+        let small = s.launch("--memory 1 /bin/sh -c true")
+        #expect(small.status == 126 && small.err.contains("more than the limit"), "\(small)")
+        #expect(s.launch("/bin/sh -c 'echo fine'").out == "fine\n")
         // Standalone on an image the service holds: refused as busy, nothing lost.
         let busy = sh("'\(s.launcher)' --standalone --image '\(s.image)' /bin/hello </dev/null")
         #expect(busy.status == 125, "\(busy)")

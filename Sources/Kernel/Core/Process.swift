@@ -70,6 +70,8 @@ public final class Process {
     /// it re-arms with (ns). Kept across execve, cleared in a fork child, as on Linux.
     var realTimer: (token: UInt64, deadline: UInt64, interval: UInt64)?
     var realTimerGeneration: UInt64 = 0
+    /// Largest guest memory in 64 KiB pages (the launch's --memory; inherited by fork).
+    public var maxMemoryPages: Int = 16384
     /// Who inherits this process's orphans: the process the launcher started (pid 1
     /// standalone; each launch's top process in the service), inherited across fork.
     public var reaper: Int32 = 1

@@ -16,6 +16,8 @@ public struct SpawnRequest {
     public var cred = Credentials()
     /// The descriptions for fds 0, 1, 2 (usually HostFile wrappers of the caller's stdio).
     public var stdio: [OpenFile]
+    /// Guest memory limit in 64 KiB pages (nil: Kernel.Options.maxMemoryPages).
+    public var maxMemoryPages: Int? = nil
     public init(path: [UInt8], argv: [[UInt8]], envp: [[UInt8]], stdio: [OpenFile]) {
         self.path = path
         self.argv = argv
@@ -114,8 +116,9 @@ extension Kernel {
         process.comm = Process.taskName(req.path)
         process.argv = exe.argv
         process.envp = req.envp
+        process.maxMemoryPages = min(req.maxMemoryPages ?? options.maxMemoryPages, 65536)
         let runner: RunnerLink
-        do { runner = try startRunner(channel: channel, module: exe.bytes) } catch {
+        do { runner = try startRunner(channel: channel, module: exe.bytes, maxPages: process.maxMemoryPages) } catch {
             throw abandon(.EAGAIN, "\(name): cannot start a runner: \(error)")
         }
         process.runner = runner
@@ -170,7 +173,7 @@ extension Kernel {
     /// posix_spawn of kandelo-runner with the channel on fd 3, the doorbell on fd 4 and
     /// the module (a sealed memfd) on fd 5. stdin/stdout are /dev/null: guest I/O goes
     /// through the kernel; stderr stays ours for the runner's last words.
-    func startRunner(channel: (base: UnsafeMutableRawPointer, fd: Int32), module: [UInt8]) throws(SyscallError) -> RunnerLink {
+    func startRunner(channel: (base: UnsafeMutableRawPointer, fd: Int32), module: [UInt8], maxPages: Int) throws(SyscallError) -> RunnerLink {
         let moduleFD = try moduleMemfd(module)
         defer { close(moduleFD) }
         // Sources above the target numbers, so dup2 never sees fd == target.
@@ -184,7 +187,7 @@ extension Kernel {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         for (i, s) in sources.enumerated() { posix_spawn_file_actions_adddup2(&actions, s, Int32(3 + i)) }
         let args = [options.runnerPath, "--channel", "3", "--doorbell", "4", "--module", "5",
-                    "--max-pages", String(options.maxMemoryPages)]
+                    "--max-pages", String(maxPages)]
         var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
         defer { for a in cargs { free(a) } }
         // A clean signal mask and default dispositions: the service blocks the signals it

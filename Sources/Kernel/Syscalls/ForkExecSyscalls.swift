@@ -90,6 +90,7 @@ extension Kernel {
         child.comm = p.comm
         child.limits = p.limits
         child.reaper = p.reaper
+        child.maxMemoryPages = p.maxMemoryPages
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
         child.signals.altstack = p.signals.altstack

@@ -48,7 +48,7 @@ extension Kernel {
 
     /// The highest address a mapping may end at: never the last page below the limit.
     func memoryTop(_ p: Process) -> UInt64 {
-        UInt64(options.maxMemoryPages) * 65536 - UInt64(Kernel.pageSize)
+        UInt64(p.maxMemoryPages) * 65536 - UInt64(Kernel.pageSize)
     }
 
     /// Sets up the break and mmap area from the runner's __heap_base on first use.
@@ -67,7 +67,7 @@ extension Kernel {
     /// re-post the call (never returns normally in that case).
     func ensureMemory(_ t: GuestThread, upTo end: UInt64) throws(SyscallError) {
         if end <= t.memory.size { return }
-        if end > UInt64(options.maxMemoryPages) * 65536 { throw .errno(.ENOMEM) }
+        if end > UInt64(t.process.maxMemoryPages) * 65536 { throw .errno(.ENOMEM) }
         complete(t, 0, action: KCH_ACT_GROW.rawValue, actionArgs: [Kernel.roundUp(end, 65536)])
         throw .suspended
     }

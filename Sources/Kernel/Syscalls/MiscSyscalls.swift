@@ -131,7 +131,7 @@ extension Kernel {
         switch res {
         case 7: return (UInt64(p.files.limit), 4096)                 // RLIMIT_NOFILE
         case 3: return (8 << 20, Kernel.RLIM_INFINITY64)            // RLIMIT_STACK (advisory)
-        case 2, 9: let m = UInt64(options.maxMemoryPages) * 65536    // RLIMIT_DATA, RLIMIT_AS
+        case 2, 9: let m = UInt64(p.maxMemoryPages) * 65536          // RLIMIT_DATA, RLIMIT_AS
             return (m, m)
         case 4: return (0, Kernel.RLIM_INFINITY64)                  // RLIMIT_CORE
         case 6: return (4096, 4096)                                  // RLIMIT_NPROC
