@@ -22,9 +22,29 @@ import Logging
 import VFSImage
 
 public enum ServiceMain {
-    public static func run(imagePath: String, mountPoint: String, foreground: Bool, options: MountOptions) -> Int32 {
+    public static func run(imagePath: String, mountPoint: String, foreground: Bool, options: MountOptions,
+                           binds: [Bind] = []) -> Int32 {
         let log = Logger(label: "kandelo-mount")
         signal(SIGPIPE, SIG_IGN)
+        // Already served? Say where, rather than "locked".
+        let probe = Control.connect(Control.socketPath(forImage: imagePath))
+        if probe >= 0 {
+            close(probe)
+            let image = Control.absolute(imagePath)
+            log.error("\(imagePath) is already mounted and served by kandelo-mount; run guests with kandelo-launch --image \(image), or unmount it first")
+            return 1
+        }
+        // Host directories for the guests: absolute now (the daemon runs in /), and checked
+        // before anything is mounted.
+        var binds = binds
+        for i in binds.indices {
+            binds[i].host = Control.absolute(binds[i].host)
+            var st = stat()
+            if stat(binds[i].host, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR {
+                log.error("--bind \(binds[i].host): not a directory")
+                return 1
+            }
+        }
         let detach = !foreground && !options.debug
         if detach { Daemon.closeInheritedDescriptors() }
         let image: ImageFile
@@ -59,6 +79,10 @@ public enum ServiceMain {
             var kopts = Kernel.Options()
             kopts.log = { msg in log.warning("\(msg)") }
             service = try Service(image: image, server: server, log: log, kernelOptions: kopts)
+            for b in binds {
+                do { try service.kernel.vfs.mount(host: try HostDirFS(hostPath: b.host, readOnly: b.readOnly), at: b.guest) }
+                catch { throw MountError.image("--bind \(b.host):\(b.guest): \(error) (GUESTDIR must be an existing directory of the image)") }
+            }
         } catch {
             log.error("cannot start the service: \(error); unmounting")
             try? server.finish()

@@ -124,7 +124,7 @@ struct KandeloLaunch: ParsableCommand {
         req.binds = bind.compactMap { try? Bind.parse($0).get() }
         if let service {
             if !bind.isEmpty {
-                Launcher.say("--bind is for standalone runs (the service's guests share one filesystem)")
+                Launcher.say("--bind is for standalone runs; a service's guests get host directories from kandelo-mount --bind")
                 throw ExitCode(64)
             }
             throw ExitCode(Client.launch(req, socket: service, tty: !noTTY && (tty || isatty(0) == 1)))

@@ -34,13 +34,22 @@ struct KandeloMountCommand: ParsableCommand {
     @Flag(name: .short, help: .hidden) var s = false
     @Flag(name: .short, help: .hidden) var v = false
     @Option(name: .short, help: .hidden) var t: String?
+    @Option(help: ArgumentHelp("Mount host directory HOSTDIR over directory GUESTDIR of the image for the guests this service runs (repeatable; ':ro' read-only). The host's mount of the image does not show it.", valueName: "HOSTDIR:GUESTDIR[:ro]"))
+    var bind: [String] = []
 
     func run() throws {
         let options: MountOptions
         do { options = try MountOptions.parse(o) } catch {
             throw ValidationError("\(error)")
         }
-        let status = ServiceMain.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options)
+        var binds: [Bind] = []
+        for b in bind {
+            switch Bind.parse(b) {
+            case .success(let x): binds.append(x)
+            case .failure(let e): throw ValidationError(e.description)
+            }
+        }
+        let status = ServiceMain.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options, binds: binds)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -17,7 +17,7 @@ final class ServiceFixture {
     var pid: Int32 = 0
     var launcher: String { Launch.launcher }
 
-    init(_ name: String, extraEnv: String = "") throws {
+    init(_ name: String, extraEnv: String = "", extraArgs: String = "") throws {
         let (cache, _, _) = try BusyboxFixture.setup.get()
         dir = "/tmp/klaunch-test-\(getpid())-svc-\(name)"
         image = "\(dir)/rootfs.vfs"
@@ -34,7 +34,7 @@ final class ServiceFixture {
             '\(Launch.imageTool)' build --from-dir '\(root)' -o '\(image)' --quiet
             """)
         if prep.status != 0 { throw TestFailure("fixture: \(prep)") }
-        let start = sh("\(extraEnv) '\(Launch.binDir)/kandelo-mount' -f '\(image)' '\(mnt)' >'\(dir)/mount.log' 2>&1 & echo $!")
+        let start = sh("\(extraEnv) '\(Launch.binDir)/kandelo-mount' -f \(extraArgs) '\(image)' '\(mnt)' >'\(dir)/mount.log' 2>&1 & echo $!")
         pid = Int32(start.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         // Mounted and listening: the control socket exists and the mount shows /etc.
         for _ in 0..<200 {
@@ -236,6 +236,24 @@ final class ServiceFixture {
         let busy = sh("'\(s.launcher)' --standalone --image '\(s.image)' /bin/hello </dev/null")
         #expect(busy.status == 125, "\(busy)")
         #expect(s.launch("/bin/hello ok").out == "hello ok\n")
+    }
+
+    @Test func hostDirectoryBindForTheServicesGuests() throws {
+        let host = "/tmp/klaunch-test-\(getpid())-svc-bindhost"
+        _ = sh("rm -rf '\(host)' && mkdir -p '\(host)' && echo from the host > '\(host)/in.txt'")
+        let s = try ServiceFixture("bind", extraArgs: "--bind '\(host):/work'")
+        defer { s.stop() }
+        #expect(s.launch("/bin/cat /work/in.txt").out == "from the host\n")
+        #expect(s.launch("/bin/sh -c 'echo from the guest > /work/out.txt; ls /work/..' ").status == 0)
+        #expect(sh("cat '\(host)/out.txt'").out == "from the guest\n")
+        // The host's mount shows the image's own /work, not the bind.
+        #expect(access("\(s.mnt)/work/in.txt", F_OK) != 0)
+        // A second mount of a served image says so.
+        _ = sh("mkdir -p '\(s.dir)/mnt2'")
+        let again = sh("'\(Launch.binDir)/kandelo-mount' -f '\(s.image)' '\(s.dir)/mnt2'")
+        #expect(again.status == 1 && again.err.contains("already mounted and served"), "\(again)")
+        let bad = sh("'\(Launch.binDir)/kandelo-mount' -f --bind /nonexistent:/work '\(s.dir)/other.vfs' '\(s.dir)/mnt2'")
+        #expect(bad.status != 0, "\(bad)")
     }
 
     @Test func serviceWorksWithoutIoUring() throws {
