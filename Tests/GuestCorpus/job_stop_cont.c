@@ -270,8 +270,9 @@ static void blocked_then_unblocked(void)
 
 static void cont_handler(void)
 {
-    int p[2];
+    int p[2], q[2];
     MUST(pipe(p) == 0);
+    MUST(pipe(q) == 0);
     fflush(stdout);
     pid_t c = fork();
     MUST(c >= 0);
@@ -286,6 +287,9 @@ static void cont_handler(void)
         MUST(write(p[1], "r", 1) == 1);
         sigemptyset(&none);
         while (!conts) sigsuspend(&none);
+        /* Report only after the parent has reported "continued" (or the two race). */
+        char go;
+        while (read(q[0], &go, 1) < 0 && errno == EINTR) {}
         printf("child: SIGCONT handler ran %d time(s)\n", (int)conts);
         fflush(stdout);
         _exit(0);
@@ -296,9 +300,12 @@ static void cont_handler(void)
     wait_report("stopped", c, WUNTRACED);
     MUST(kill(c, SIGCONT) == 0);
     wait_report("continued", c, WCONTINUED);
+    MUST(write(q[1], "g", 1) == 1);
     wait_report("then", c, 0);
     close(p[0]);
     close(p[1]);
+    close(q[0]);
+    close(q[1]);
 }
 
 static void orphaned(void)
