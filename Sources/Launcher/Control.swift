@@ -207,8 +207,10 @@ public enum Control {
             }
             if n == -Int(EINTR) { continue }
             if n == -Int(EAGAIN) {
+                // A peer that takes nothing for 5 s is not reading: give up on it rather
+                // than stall whoever is sending (the service's loop).
                 var p = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                _ = poll(&p, 1, 1000)
+                if poll(&p, 1, 5000) == 0 { return false }
                 continue
             }
             if n <= 0 { return false }

@@ -128,6 +128,37 @@ import Glibc
 
     /// Limits a guest expects: RLIMIT_NPROC makes fork fail with EAGAIN (a fork bomb stops
     /// there and the launcher cleans up what it left), --memory makes malloc fail with ENOMEM.
+    /// A child killed before its runner has started (no host pid yet) must not take the
+    /// launcher's process group with it (kill(0) would), and its runner must not linger.
+    @Test func killingAChildBeforeItStarts() throws {
+        let dir = Launch.workDir("unborn")
+        try Launch.guest(dir, "unborn", """
+            #include <signal.h>
+            #include <stdio.h>
+            #include <sys/wait.h>
+            #include <unistd.h>
+            int main(void) {
+                int killed = 0;
+                for (int i = 0; i < 40; i++) {
+                    pid_t c = fork();
+                    if (c == 0) { pause(); _exit(1); }
+                    kill(c, SIGKILL);
+                    int st;
+                    if (waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) killed++;
+                }
+                printf("killed %d\\n", killed);
+                fflush(stdout);
+                /* Leave children behind, the last ones surely not started yet: the
+                 * launcher kills them as it exits. */
+                for (int i = 0; i < 20; i++) if (fork() == 0) { pause(); _exit(1); }
+                return 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let r = sh("sh -c \"'\(Launch.launcher)' --image '\(image)' /bin/unborn </dev/null; echo status \\$?; echo survived\"")
+        #expect(r.out == "killed 40\nstatus 0\nsurvived\n", "\(r)")
+    }
+
     @Test func processAndMemoryLimits() throws {
         let dir = Launch.workDir("limits")
         try Launch.guest(dir, "bomb", """

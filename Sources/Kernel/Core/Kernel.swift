@@ -50,6 +50,8 @@ public final class Kernel {
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
     var nextPipeID: UInt64 = 0
+    /// Reaped processes whose forked runner has not said hello yet (Spawn.swift `reap`).
+    var unborn: [ObjectIdentifier: Process] = [:]
     /// Named pipes open now, by node (Fifo.swift).
     var fifos: [VNode: Fifo] = [:]
     let doorbell: Int32

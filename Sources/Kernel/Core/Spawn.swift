@@ -259,7 +259,9 @@ extension Kernel {
             t.blockedOn = nil
             if t.inCall { complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [0]) }
         }
-        threads.removeAll { $0.process === p }
+        // A forked child whose runner has not said hello keeps its thread: the hello is
+        // answered with exit (ForkExecSyscalls.swift), so that runner does not wait forever.
+        threads.removeAll { $0.process === p && !(p.runner.map { $0.hostPid == 0 } ?? false) }
         p.files.closeAll()
         // Orphans go to init (pid 1), which reaps them; a zombie orphan of a gone init is
         // reaped at once.
@@ -304,6 +306,9 @@ extension Kernel {
     /// Removes a zombie from the table (wait4, or the launcher for its top process).
     public func reap(_ p: Process) {
         guard p.state == .zombie else { return }
+        // Its runner has yet to say hello (and be told to exit): keep the process alive
+        // for that thread, whose process reference is unowned.
+        if let r = p.runner, r.hostPid == 0 { unborn[ObjectIdentifier(p)] = p }
         processes[p.pid] = nil
         if let parent = processes[p.ppid] { parent.children.removeAll { $0 == p.pid } }
     }

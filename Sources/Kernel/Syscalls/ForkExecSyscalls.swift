@@ -46,6 +46,17 @@ extension Kernel {
             KCH_NR_HELLO: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let p = t.process
                 guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
+                if p.state == .zombie {
+                    // Killed before it started: the runner exits at once (its parent runner
+                    // reaps it), and the kernel lets go of its channel.
+                    k.threads.removeAll { $0 === t }
+                    k.complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [UInt64(128 + Signal.SIGKILL)])
+                    r.releaseChannel()
+                    p.runner = nil
+                    k.onRunnerExit?(p)
+                    k.unborn[ObjectIdentifier(p)] = nil
+                    throw .suspended
+                }
                 let hostPid = t.arg(0)
                 let pidfd = chost_pidfd_open(hostPid)
                 if pidfd < 0 {

@@ -185,7 +185,9 @@ extension Kernel {
         if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
                                      && p.threads.allSatisfy({ $0.sigmask & Signal.bit(sig) == 0 })) {
             let core: Int32 = Signal.defaultAction(sig) == .core ? 0x80 : 0
-            if let r = p.runner { kill(r.hostPid, SIGKILL) }
+            // (A forked child not yet started has no host pid: kill(0) would signal our
+            // own process group. Its hello is answered with exit instead: ForkExecSyscalls.)
+            if let r = p.runner, r.hostPid > 0 { kill(r.hostPid, SIGKILL) }
             exitProcess(p, waitStatus: sig | core)
             return
         }
