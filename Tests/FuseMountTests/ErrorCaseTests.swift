@@ -47,7 +47,8 @@ struct ErrorCaseTests {
         defer { m.cleanup() }
         let other = s.work + "/other"
         mkdir(other, 0o755)
-        expectRefusal("'\(s.image)' '\(other)'", "open for writing by another process", image: nil, mnt: other)
+        // The service answers on the image's control socket, so the refusal says where.
+        expectRefusal("'\(s.image)' '\(other)'", "is already mounted and served by kandelo-mount", image: nil, mnt: other)
         try m.unmount()
     }
 

@@ -88,7 +88,10 @@ func spawnClean(_ argv: [String], actions: UnsafePointer<posix_spawn_file_action
     sigemptyset(&defaults)
     for s in [SIGPIPE, SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, s) }
     posix_spawnattr_setsigdefault(&attr, &defaults)
-    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    // A process group of its own: whatever a child (or a kernel bug) sends to its group
+    // never reaches the test runner.
+    posix_spawnattr_setpgroup(&attr, 0)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
     var pid: pid_t = 0
     let rc = posix_spawn(&pid, argv[0], actions, &attr, cargs, environ)
     return (pid, rc)
