@@ -39,10 +39,16 @@ for p in kandelo-image kandelo-mount kandelo-launch kandelo-runner; do [ -x "$bi
 
 work=$(mktemp -d /tmp/kandelo-bench-service.XXXXXX)
 mnt=$work/mnt
-cleanup() { fusermount3 -u "$mnt" 2>/dev/null || true; sleep 0.5; rm -rf "$work"; }
+editor=
+cleanup() {
+    [ -z "$editor" ] || kill "$editor" 2>/dev/null || true
+    fusermount3 -u "$mnt" 2>/dev/null || true; sleep 0.5; rm -rf "$work"
+}
 trap cleanup EXIT
 bb=$(images/recipes/busybox/build.sh --wasm --print-path | tail -1)
-mkdir -p "$work/root/bin" "$work/root/tmp" "$work/root/work" "$mnt"
+# /dev and /proc must exist in the image for the service to mount its devfs and procfs
+# there (it never adds directories to an image on its own).
+mkdir -p "$work/root/bin" "$work/root/tmp" "$work/root/work" "$work/root/dev" "$work/root/proc" "$mnt"
 cp "$bb/wasm/busybox.wasm" "$work/root/bin/busybox"
 for a in sh dd cat rm sync; do ln -s busybox "$work/root/bin/$a"; done
 printf '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n' > "$work/hello.c"
@@ -63,13 +69,15 @@ s=$(now)
 seq $m | xargs -P 8 -I{} sh -c 'c=$(( {} % 8 + 1 )); exec 9>'"$work"'/lock$c; flock 9; '"$bin"'/kandelo-launch --image '"$work"'/par$c.vfs /bin/hello >/dev/null'
 e=$(now)
 gps_standalone=$(echo "$s $e $m" | awk '{ printf "%.1f", $3 / ($2 - $1) }')
-timed_io() {
-    local s e
-    s=$(now); "$bin/kandelo-launch" "$@" /bin/dd if=/dev/zero of=/work/big bs=1048576 count=64 2>/dev/null; e=$(now)
+timed_io() {  # launcher arguments; prints "write-MB/s read-MB/s"
+    local s e w r
+    s=$(now); "$bin/kandelo-launch" "$@" /bin/dd if=/dev/zero of=/work/big bs=1048576 count=64 2>>"$work/dd.log" \
+        || die "guest dd write failed: $(tail -3 "$work/dd.log")"; e=$(now)
     w=$(echo "$s $e" | awk '{ printf "%.0f", 64 / ($2 - $1) }')
-    s=$(now); "$bin/kandelo-launch" "$@" /bin/dd if=/work/big of=/dev/null bs=1048576 2>/dev/null; e=$(now)
+    s=$(now); "$bin/kandelo-launch" "$@" /bin/dd if=/work/big of=/dev/null bs=1048576 2>>"$work/dd.log" \
+        || die "guest dd read failed: $(tail -3 "$work/dd.log")"; e=$(now)
     r=$(echo "$s $e" | awk '{ printf "%.0f", 64 / ($2 - $1) }')
-    "$bin/kandelo-launch" "$@" /bin/rm /work/big
+    "$bin/kandelo-launch" "$@" /bin/rm /work/big || die "guest rm failed"
     echo "$w $r"
 }
 io_standalone=$(timed_io --image "$work/standalone.vfs")
@@ -87,10 +95,11 @@ e=$(now)
 gps_service=$(echo "$s $e $m" | awk '{ printf "%.1f", $3 / ($2 - $1) }')
 # Host tools editing beside the guest's I/O: sed -i on a file in the same directory.
 echo 0 > "$mnt/work/edited.txt"
-( while [ -e "$mnt/work/edited.txt" ]; do sed -i 's/^\([0-9]*\)$/\1 x/' "$mnt/work/edited.txt" 2>/dev/null || true; echo 1 > "$mnt/work/edited.txt" 2>/dev/null || true; done ) &
+( while [ ! -e "$work/stop-editing" ]; do sed -i 's/^\([0-9]*\)$/\1 x/' "$mnt/work/edited.txt" 2>/dev/null || true; echo 1 > "$mnt/work/edited.txt" 2>/dev/null || true; done ) &
 editor=$!
 io_service=$(timed_io -T --mount "$mnt")
-rm -f "$mnt/work/edited.txt"; wait $editor 2>/dev/null || true
+touch "$work/stop-editing"; wait $editor 2>/dev/null || true
+editor=
 io_quiet=$(timed_io -T --mount "$mnt")
 
 printf '\n%-44s %12s %12s\n' "figure" "standalone" "service"
