@@ -255,6 +255,32 @@ final class ServiceFixture {
         #expect(Launch.run(s.image, "/bin/cat /work/kept.txt").out == "kept\n")
     }
 
+    @Test func clientSignalsListAndKill() throws {
+        let s = try ServiceFixture("signals")
+        defer { s.stop() }
+        // SIGTERM to the client reaches the guest; the client exits with its status.
+        let term = sh("""
+            '\(s.launcher)' -T --mount '\(s.mnt)' /bin/sleep 30 </dev/null & c=$!
+            sleep 1; kill -TERM $c; wait $c; echo "client $?"
+            """)
+        #expect(term.out == "client 143\n", "\(term)")
+        // A handler in the guest runs instead (trap), and the guest decides its status.
+        let trap = sh("""
+            '\(s.launcher)' -T --mount '\(s.mnt)' /bin/sh -c 'trap "echo got INT; exit 9" INT; while :; do sleep 0.1; done' </dev/null & c=$!
+            sleep 1.5; kill -INT $c; wait $c; echo "client $?"
+            """)
+        #expect(trap.out == "got INT\nclient 9\n", "\(trap)")
+        // --list shows a running guest; --kill ends it.
+        let kill = sh("""
+            '\(s.launcher)' -T --mount '\(s.mnt)' /bin/sleep 30 </dev/null > /dev/null & c=$!
+            sleep 1
+            pid=$('\(s.launcher)' --mount '\(s.mnt)' --list | awk '$6 == "/bin/sleep" { print $1 }')
+            '\(s.launcher)' --mount '\(s.mnt)' --kill "$pid" --signal 9; echo "kill $?"
+            wait $c; echo "client $?"
+            """)
+        #expect(kill.out == "kill 0\nclient 137\n", "\(kill)")
+    }
+
     @Test func refusesBadRequests() throws {
         let s = try ServiceFixture("errors")
         defer { s.stop() }
