@@ -153,13 +153,21 @@ final class Harness {
         thread.nr = nr
         thread.args = (args[0], args[1], args[2], args[3], args[4], args[5])
         guard let h = handlers[nr] else { return -LinuxErrno.ENOSYS.rawValue }
+        // In a call, as the kernel's dispatch would have it (the serial is the test's to
+        // move: a retried call keeps it).
+        thread.inCall = true
+        defer { thread.inCall = false }
         do {
             return try h(kernel, thread)
         } catch {
             switch error {
             case .errno(let e): return -e.rawValue
             case .block: return -10_000
-            case .suspended: return -10_001
+            case .suspended:
+                // Host I/O on the Ring (host-directory files): run completions until the
+                // call is answered, then take its result from the slot.
+                while thread.inCall && kernel.ring.inFlight > 0 { kernel.ring.complete(block: true) }
+                return thread.inCall ? -10_001 : thread.slot.pointee.result
             }
         }
     }

@@ -87,6 +87,7 @@ public final class Kernel {
         // procfs (/proc/<pid>, /proc/self) reaches processes through the kernel's table.
         vfs.processLookup = { [unowned self] pid in self.processes[pid] }
         vfs.processList = { [unowned self] in Array(self.processes.values) }
+        vfs.kernel = self
         vfs.openFifo = { [unowned self] (t: GuestThread, node: VNode, flags: Int32) throws(SyscallError) -> OpenFile in
             try self.openFifo(t, node, flags)
         }

@@ -546,6 +546,12 @@ public final class HostDirFS: InodeFileSystem {
         }
     }
 
+    /// The host descriptor an open guest file of `ino` holds (the kernel reads and writes
+    /// it through the Ring, see RegularFile), and whether it was opened for writing.
+    func heldDescriptor(_ ino: InodeNumber) -> (fd: Int32, writable: Bool)? {
+        held[ino.rawValue].map { ($0.fd, $0.writable) }
+    }
+
     func truncate(_ ino: InodeNumber, to size: UInt64) throws(LinuxErrno) {
         try writable()
         if let h = held[ino.rawValue], h.writable {

@@ -117,6 +117,9 @@ final class RegularFile: VFSFile {
     override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
         let start = position ?? offset
         try t.memory.check(addr, count)
+        if count > 0, start >= 0, let (fd, _) = hostDescriptor() {
+            try hostIO(t, fd: fd, write: false, addr: addr, count: count, at: start, updatesOffset: position == nil)
+        }
         let n = try readBytes(at: start, count: count) { chunk, done throws(SyscallError) in
             try t.memory.write(addr + UInt32(done), from: chunk)
         }
@@ -149,6 +152,9 @@ final class RegularFile: VFSFile {
         try t.memory.check(addr, count)
         // O_APPEND writes at the end, even pwrite (Linux's documented bug).
         let start = statusFlags & OpenFlags.O_APPEND != 0 ? try size : (position ?? offset)
+        if count > 0, start >= 0, let (fd, writable) = hostDescriptor(), writable, start < fs.fileSizeLimit {
+            try hostIO(t, fd: fd, write: true, addr: addr, count: count, at: start, updatesOffset: position == nil)
+        }
         let n = try writeBytes(at: start, count: count) { chunk, done throws(SyscallError) in
             try t.memory.read(addr + UInt32(done), into: chunk)
         }
@@ -186,6 +192,49 @@ final class RegularFile: VFSFile {
 
     override func seek(_ t: GuestThread, offset off: Int64, whence: Int32) throws(SyscallError) -> Int64 {
         try seekPlain(off, whence, size: try size)
+    }
+
+    // MARK: host-directory files through the Ring
+
+    /// A host file (--bind) open with a descriptor of its own: its reads and writes go
+    /// through the kernel's io_uring (or the Ring's fallback) instead of blocking the loop.
+    private func hostDescriptor() -> (Int32, Bool)? {
+        guard mountRef.kind == .hostdir, vfs.kernel != nil, let host = fs as? HostDirFS,
+              let h = host.heldDescriptor(inode) else { return nil }
+        return (h.fd, h.writable)
+    }
+
+    /// Submits one pread/pwrite of up to 1 MiB and suspends the call; the completion moves
+    /// the bytes to guest memory (reads), advances the offset and answers.
+    private func hostIO(_ t: GuestThread, fd: Int32, write: Bool, addr: UInt32, count: Int, at start: Int64,
+                        updatesOffset: Bool) throws(SyscallError) -> Never {
+        guard let k = vfs.kernel else { throw .errno(.EIO) }
+        let n = min(count, bounceLimit)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 64)
+        if write {
+            do { try t.memory.read(addr, into: buffer) } catch { buffer.deallocate(); throw error }
+        }
+        let serial = t.serial
+        let done: (Int32) -> Void = { [weak self, weak t] r in
+            defer { buffer.deallocate() }
+            guard let self, let t, t.serial == serial, t.inCall else { return }
+            if r < 0 { k.fail(t, LinuxErrno(rawValue: -r)); return }
+            if !write && r > 0 {
+                do { try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(r)])) } catch {
+                    k.fail(t, .EFAULT)
+                    return
+                }
+            }
+            if updatesOffset { self.offset = start + Int64(r) }
+            if write && r > 0 { self.vfs.imageChanged(self.mountRef, .inode(self.inode, offset: start, length: Int64(r))) }
+            k.complete(t, r)
+        }
+        if write {
+            k.ring.write(fd: fd, from: UnsafeRawBufferPointer(buffer), offset: UInt64(start), done)
+        } else {
+            k.ring.read(fd: fd, into: buffer, offset: UInt64(start), done)
+        }
+        throw .suspended
     }
 
     override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {

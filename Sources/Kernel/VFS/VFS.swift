@@ -86,6 +86,8 @@ public final class VFS {
     /// The process with this pid (zombies included), for /proc. The kernel wires it:
     /// `vfs.processLookup = { [unowned k] pid in k.processes[pid] }`.
     public var processLookup: (Int32) -> Process? = { _ in nil }
+    /// The kernel, for host I/O on the Ring (host-directory files); nil in VFS-only tests.
+    weak var kernel: Kernel?
     /// Every process, for listing /proc: `vfs.processList = { [unowned k] in Array(k.processes.values) }`.
     public var processList: () -> [Process] = { [] }
     /// fsync/fdatasync/syncfs of an image file and sync(2): make the image durable (journal
