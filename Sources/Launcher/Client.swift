@@ -19,22 +19,13 @@ public enum Client {
             guard let img = Control.image(mountedOn: mount) else {
                 return .failure(LaunchError("\(mount) is not a kandelo-mount mount point"))
             }
-            let path = Control.socketPath(forImage: img)
-            let fd = Control.connect(path)
-            guard fd >= 0 else {
-                return .failure(LaunchError("no service answers for \(mount) (\(path): \(String(cString: strerror(-fd))))"))
+            guard let path = Control.liveSocket(forImage: img) else {
+                return .failure(LaunchError("no service answers for \(mount) (tried \(Control.socketPaths(forImage: img).joined(separator: ", ")))"))
             }
-            close(fd)
             return .success(path)
         }
         guard let image else { return .failure(LaunchError("give --image IMAGE or --mount DIR")) }
-        let path = Control.socketPath(forImage: image)
-        let fd = Control.connect(path)
-        if fd >= 0 {
-            close(fd)
-            return .success(path)
-        }
-        return .success(nil)
+        return .success(Control.liveSocket(forImage: image))
     }
 
     static func connect(_ socket: String) -> Int32? {

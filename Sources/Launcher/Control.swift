@@ -2,7 +2,10 @@
 // that `kandelo-mount` runs (Service.swift): where it is, and what travels on it.
 //
 // Where. The socket sits beside the image, as `IMAGE.control` (the service already keeps
-// `IMAGE.journal` there, so the directory is writable by whoever may mount the image). A
+// `IMAGE.journal` there, so the directory is writable by whoever may mount the image).
+// Where it cannot (a read-only directory for an `-o ro` mount, or a path longer than a
+// socket address holds), it goes to a directory of the user's own: $XDG_RUNTIME_DIR/kandelo
+// or /tmp/kandelo-UID (mode 0700, ours, checked), named by a hash of the image's path. A
 // client given `--mount DIR` finds the image from the FUSE mount's source in
 // /proc/self/mountinfo (kandelo-mount names its mounts after the image's absolute path).
 // The socket file is mode 0600 and the service checks every peer with SO_PEERCRED: only
@@ -131,9 +134,42 @@ public final class ControlReader {
 }
 
 public enum Control {
-    /// The socket of the service for `image` (an absolute or relative path).
-    public static func socketPath(forImage image: String) -> String {
-        absolute(image) + ".control"
+    /// Where the service of `image` listens, in the order a client tries them: beside the
+    /// image, then in the user's runtime directory (see the file comment).
+    public static func socketPaths(forImage image: String) -> [String] {
+        let abs = absolute(image)
+        var paths: [String] = []
+        if (abs + ".control").utf8.count < 108 { paths.append(abs + ".control") }
+        if let dir = runtimeDirectory(create: false) { paths.append(dir + "/" + hashName(abs) + ".control") }
+        return paths
+    }
+
+    /// The first of `socketPaths` a service answers on, or nil.
+    public static func liveSocket(forImage image: String) -> String? {
+        for p in socketPaths(forImage: image) {
+            let fd = connect(p)
+            if fd >= 0 { close(fd); return p }
+        }
+        return nil
+    }
+
+    /// $XDG_RUNTIME_DIR/kandelo or /tmp/kandelo-UID: a directory only this user can use.
+    /// nil if it is missing (and `create` is false) or is not ours and private.
+    static func runtimeDirectory(create: Bool) -> String? {
+        let base = getenv("XDG_RUNTIME_DIR").map { String(cString: $0) + "/kandelo" } ?? "/tmp/kandelo-\(getuid())"
+        if create { mkdir(base, 0o700) }
+        var st = stat()
+        guard lstat(base, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid(),
+              st.st_mode & 0o077 == 0 else { return nil }
+        return base
+    }
+
+    /// A stable file name for an image path (FNV-1a, 64 bits).
+    static func hashName(_ s: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     public static func absolute(_ path: String) -> String {

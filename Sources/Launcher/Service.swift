@@ -34,7 +34,7 @@ public final class Service {
     let server: FuseServer
     let kernel: Kernel
     let log: Logger
-    public let socketPath: String
+    public private(set) var socketPath: String = ""
     var listenFD: Int32 = -1
     var signalFD: Int32 = -1
     var signalSet = sigset_t()
@@ -64,7 +64,6 @@ public final class Service {
         self.image = image
         self.server = server
         self.log = log
-        socketPath = Control.socketPath(forImage: image.path)
         let vfs = try VFS.standard(image: image.fs, createMountPoints: false)
         kernel = try Kernel(vfs: vfs, options: kernelOptions)
         // Guests' fsync is the image's journal sync, as FUSE's fsync is.
@@ -90,15 +89,22 @@ public final class Service {
     /// A socket file left by a service that died: nobody answers on it, so it may go. A
     /// live one means another service has the image (its lock should have stopped us).
     func openControlSocket() throws {
-        let probe = Control.connect(socketPath)
-        if probe >= 0 {
-            close(probe)
-            throw MountError.image("\(image.path): another service is running (\(socketPath))")
+        if let live = Control.liveSocket(forImage: image.path) {
+            throw MountError.image("\(image.path): another service is running (\(live))")
         }
-        unlink(socketPath)
-        let fd = chost_unix_listen(socketPath)
-        if fd < 0 { throw MountError.image("cannot listen on \(socketPath): \(String(cString: strerror(-fd)))") }
-        listenFD = fd
+        _ = Control.runtimeDirectory(create: true)
+        var failures: [String] = []
+        for path in Control.socketPaths(forImage: image.path) {
+            unlink(path)
+            let fd = chost_unix_listen(path)
+            if fd >= 0 {
+                listenFD = fd
+                socketPath = path
+                return
+            }
+            failures.append("\(path): \(String(cString: strerror(-fd)))")
+        }
+        throw MountError.image("cannot listen for clients: \(failures.joined(separator: "; "))")
     }
 
     // MARK: the loop

@@ -27,9 +27,7 @@ public enum ServiceMain {
         let log = Logger(label: "kandelo-mount")
         signal(SIGPIPE, SIG_IGN)
         // Already served? Say where, rather than "locked".
-        let probe = Control.connect(Control.socketPath(forImage: imagePath))
-        if probe >= 0 {
-            close(probe)
+        if Control.liveSocket(forImage: imagePath) != nil {
             let image = Control.absolute(imagePath)
             log.error("\(imagePath) is already mounted and served by kandelo-mount; run guests with kandelo-launch --image \(image), or unmount it first")
             return 1

@@ -17,17 +17,19 @@ final class ServiceFixture {
     var pid: Int32 = 0
     var launcher: String { Launch.launcher }
 
-    init(_ name: String, extraEnv: String = "", extraArgs: String = "") throws {
+    /// `longPath`: the image sits so deep that `IMAGE.control` does not fit a socket
+    /// address, so the service listens in the user's runtime directory instead.
+    init(_ name: String, extraEnv: String = "", extraArgs: String = "", longPath: Bool = false) throws {
         let (cache, _, _) = try BusyboxFixture.setup.get()
         dir = "/tmp/klaunch-test-\(getpid())-svc-\(name)"
-        image = "\(dir)/rootfs.vfs"
+        image = "\(dir)/" + (longPath ? String(repeating: "d", count: 90) + "/" : "") + "rootfs.vfs"
         mnt = "\(dir)/mnt"
         let root = "\(dir)/root"
         _ = sh("rm -rf '\(dir)' && mkdir -p '\(root)/bin'")
         // A small C guest, built into the image.
         try Launch.guest(dir, "hello", "#include <stdio.h>\nint main(int c, char **v) { printf(\"hello %s\\n\", c > 1 ? v[1] : \"-\"); return 0; }\n")
         let prep = sh("""
-            mkdir -p '\(root)/bin' '\(root)/sbin' '\(root)/usr/bin' '\(root)/usr/sbin' '\(root)/tmp' '\(root)/work' '\(mnt)' &&
+            mkdir -p "$(dirname '\(image)')" '\(root)/bin' '\(root)/sbin' '\(root)/usr/bin' '\(root)/usr/sbin' '\(root)/tmp' '\(root)/work' '\(mnt)' &&
             cp -R '\(Launch.repo)/images/rootfs/etc' '\(root)/etc' && echo hello > '\(root)/etc/motd' &&
             cp '\(cache)/wasm/busybox.wasm' '\(root)/bin/busybox' && chmod 755 '\(root)/bin/busybox' &&
             for l in $(cat '\(cache)/busybox.links'); do [ -e "\(root)$l" ] || ln -s /bin/busybox "\(root)$l"; done &&
@@ -36,12 +38,16 @@ final class ServiceFixture {
         if prep.status != 0 { throw TestFailure("fixture: \(prep)") }
         let start = sh("\(extraEnv) '\(Launch.binDir)/kandelo-mount' -f \(extraArgs) '\(image)' '\(mnt)' >'\(dir)/mount.log' 2>&1 & echo $!")
         pid = Int32(start.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        // Mounted and listening: the control socket exists and the mount shows /etc.
+        // Mounted and listening: the mount shows /etc and the service answers.
+        var up = false
         for _ in 0..<200 {
-            if access("\(image).control", F_OK) == 0 && access("\(mnt)/etc/motd", F_OK) == 0 { break }
+            if access("\(mnt)/etc/motd", F_OK) == 0 && sh("'\(Launch.launcher)' --mount '\(mnt)' --list").status == 0 {
+                up = true
+                break
+            }
             usleep(50_000)
         }
-        guard access("\(image).control", F_OK) == 0 else {
+        guard up else {
             throw TestFailure("the service did not come up: \(sh("cat '\(dir)/mount.log'").out)")
         }
     }
@@ -317,6 +323,14 @@ final class ServiceFixture {
         #expect(again.status == 1 && again.err.contains("already mounted and served"), "\(again)")
         let bad = sh("'\(Launch.binDir)/kandelo-mount' -f --bind /nonexistent:/work '\(s.dir)/other.vfs' '\(s.dir)/mnt2'")
         #expect(bad.status != 0, "\(bad)")
+    }
+
+    @Test func imagePathTooLongForASocketBesideIt() throws {
+        let s = try ServiceFixture("long", longPath: true)
+        defer { s.stop() }
+        #expect(access("\(s.image).control", F_OK) != 0)
+        #expect(s.launch("/bin/hello deep").out == "hello deep\n")
+        #expect(sh("'\(s.launcher)' -T --image '\(s.image)' /bin/hello image </dev/null").out == "hello image\n")
     }
 
     @Test func serviceWorksWithoutIoUring() throws {
