@@ -41,7 +41,11 @@ final class ThreadContext: @unchecked Sendable {
     var slot: UnsafeMutablePointer<kch_slot>
     /// Guest address of the thread's signal-pending word (from kandelo_set_sigword).
     var sigword: UInt32 = 0
-    init(slot: UnsafeMutablePointer<kch_slot>) {
+    init(slot: UnsafeMutablePointer<kch_slot>) { self.slot = slot }
+
+    /// Uses `slot` from now on, on the calling host thread: the kernel knocks (tgkill) the
+    /// host thread named in the slot.
+    func attach(to slot: UnsafeMutablePointer<kch_slot>) {
         self.slot = slot
         slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
     }
@@ -69,6 +73,7 @@ public final class Runner: @unchecked Sendable {
         channel = base
         header = kch_header_of(base)
         main = ThreadContext(slot: kch_slot_of(base, 0))
+        main.attach(to: main.slot)
         if header.pointee.magic != KCH_MAGIC { Runner.die("fd \(config.channelFD) is not a kernel channel") }
     }
 
@@ -200,8 +205,7 @@ public final class Runner: @unchecked Sendable {
         header = kch_header_of(base)
         // Only the forking thread lives on in the child (POSIX); it becomes the main
         // thread, on slot 0 of the child's channel.
-        ctx.slot = kch_slot_of(base, 0)
-        ctx.slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
+        ctx.attach(to: kch_slot_of(base, 0))
         main = ctx
         header.pointee.heap_base = heapBase
         _ = try? syscall(ctx, KCH_NR_HELLO, (getpid(), 0, 0, 0, 0, 0))
@@ -407,8 +411,7 @@ public final class Runner: @unchecked Sendable {
             self.runner = runner; self.ctx = ctx; self.tid = tid; self.block = block
         }
         func run() {
-            // The host slot id is this thread's, not its creator's.
-            ctx.slot.pointee.host_tid = UInt32(bitPattern: kch_gettid())
+            ctx.attach(to: ctx.slot)
             runner.runGuest(ctx) {
                 let instance = try runner.instantiate(ctx)
                 guard case .function(let entry) = instance.export(KANDELO_EXPORT_THREAD_START) else {

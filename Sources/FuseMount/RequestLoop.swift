@@ -53,9 +53,6 @@ extension FuseServer {
     /// The signals are blocked in the calling thread (and the threads it starts later) and
     /// read from a signalfd, so the caller's shutdown runs in order, not in a handler.
     public func run(stopSignals signals: [Int32] = []) -> StopReason {
-        if invalidator == nil, let se = session {
-            invalidator = Invalidator(session: se, log: log)
-        }
         var sfd: Int32 = -1
         if !signals.isEmpty {
             var mask = sigset_t()
@@ -65,21 +62,15 @@ extension FuseServer {
             sfd = signalfd(-1, &mask, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
         }
         defer { if sfd >= 0 { close(sfd) } }
-        invalidator?.start()
+        startServing()   // after the mask: the invalidation thread inherits it
 
-        var buf = fuse_buf()
-        defer { free(buf.mem) }
         var fds = [pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
         if sfd >= 0 { fds.append(pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)) }
 
         while true {
-            var timeout: Int32 = -1
-            if unsynced && options.commitInterval > 0 {
-                let due = unsyncedSince + UInt64(options.commitInterval) * 1000
-                let now = monotonicMilliseconds()
-                timeout = due > now ? Int32(min(due - now, 3_600_000)) : 0
-            }
+            // Journals what is due, and sleeps no longer than until the next commit.
+            let timeout = commitIfDue().map { Int32(min($0, 3_600_000)) } ?? -1
             for i in fds.indices { fds[i].revents = 0 }
             let n = poll(&fds, nfds_t(fds.count), timeout)
             if n < 0 {
@@ -87,7 +78,7 @@ extension FuseServer {
                 return .failed(errno)
             }
             if fds[0].revents != 0 {
-                if let end = serveAvailableRequests(&buf) { return end }
+                if let end = serveAvailableRequests() { return end }
             }
             if fds[1].revents != 0, let end = runQueuedWork() { return end }
             if sfd >= 0, fds[2].revents != 0 {
@@ -95,11 +86,6 @@ extension FuseServer {
                 if Glibc.read(sfd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
                     return .signal(Int32(info.ssi_signo))
                 }
-            }
-            if unsynced && options.commitInterval > 0
-                && monotonicMilliseconds() >= unsyncedSince + UInt64(options.commitInterval) * 1000 {
-                try? syncImage()  // logged; the next fsync reports the failure to its caller
-                unsynced = false
             }
         }
     }

@@ -51,19 +51,28 @@ public enum Client {
         }
     }
 
-    /// `--list`: the service's guest processes.
-    public static func list(socket: String) -> Int32 {
-        guard let fd = connect(socket) else { return Launcher.statusLauncherFailed }
+    /// Sends one request and reads until its `ok` or `error`, handing the messages before
+    /// it to `each`. nil when the service cannot be reached or hangs up (said on stderr).
+    static func request(_ socket: String, _ m: ControlMessage,
+                        _ each: (ControlMessage) -> Void = { _ in }) -> ControlMessage? {
+        guard let fd = connect(socket) else { return nil }
         defer { close(fd) }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        Control.send(fd, ControlMessage("list"))
-        let reader = ControlReader(socket: fd)
+        Control.send(fd, m)
+        let end = waitFor(fd, ControlReader(socket: fd), ["ok", "error"], each)
+        if end == nil { Launcher.say("the service hung up") }
+        return end
+    }
+
+    /// `--list`: the service's guest processes.
+    public static func list(socket: String) -> Int32 {
         print("PID\tPPID\tLAUNCH\tUID\tSTATE\tCOMMAND")
-        let end = waitFor(fd, reader, ["ok", "error"]) { m in
+        let end = request(socket, ControlMessage("list")) { m in
             if m.op == "process", let line = m.string("line") { print(line) }
         }
-        guard let end, end.op == "ok" else {
-            Launcher.say(end?.string("message") ?? "the service hung up")
+        guard let end else { return Launcher.statusLauncherFailed }
+        if end.op == "error" {
+            Launcher.say(end.string("message") ?? "refused")
             return Launcher.statusLauncherFailed
         }
         return 0
@@ -71,17 +80,10 @@ public enum Client {
 
     /// `--kill PID`: a signal to one guest process.
     public static func kill(socket: String, pid: Int32, signal: Int32) -> Int32 {
-        guard let fd = connect(socket) else { return Launcher.statusLauncherFailed }
-        defer { close(fd) }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var m = ControlMessage("kill")
         m.add("pid", Int(pid))
         m.add("sig", Int(signal))
-        Control.send(fd, m)
-        guard let r = waitFor(fd, ControlReader(socket: fd), ["ok", "error"]) else {
-            Launcher.say("the service hung up")
-            return Launcher.statusLauncherFailed
-        }
+        guard let r = request(socket, m) else { return Launcher.statusLauncherFailed }
         if r.op == "error" {
             Launcher.say(r.string("message") ?? "refused")
             return 1

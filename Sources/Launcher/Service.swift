@@ -315,6 +315,7 @@ public final class Service {
     func finishLaunchIfDone(_ top: Process) {
         guard top.state == .zombie, kernel.liveRunners(ofLaunch: top.pid) == 0 else { return }
         let c = clientFor(top)
+        c?.session?.close()   // the guests' last output first, then the status
         if let c, !c.exitSent {
             var m = ControlMessage("exit")
             let s = top.waitStatus
@@ -323,7 +324,6 @@ public final class Service {
             reply(c, m)
             c.exitSent = true
         }
-        c?.session?.close()
         kernel.reap(top)
         if let c { dropClient(c) }
     }
@@ -352,8 +352,8 @@ public final class Service {
         kernel.onExit = nil
         // End every guest; give the runners a moment to be reaped (SIGKILL is immediate).
         kernel.killAll()
-        let deadline = monotonicSeconds() + 5
-        kernel.run { self.kernel.liveRunners == 0 || monotonicSeconds() > deadline }
+        let deadline = kernel.monotonicNanos() + 5_000_000_000
+        kernel.run { self.kernel.liveRunners == 0 || self.kernel.monotonicNanos() > deadline }
         for c in clients.values {
             if !c.exitSent {
                 var m = ControlMessage("exit")
@@ -370,10 +370,4 @@ public final class Service {
         if signalFD >= 0 { close(signalFD) }
         pthread_sigmask(SIG_UNBLOCK, &signalSet, nil)
     }
-}
-
-func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

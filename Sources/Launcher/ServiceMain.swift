@@ -77,10 +77,7 @@ public enum ServiceMain {
             var kopts = Kernel.Options()
             kopts.log = { msg in log.warning("\(msg)") }
             service = try Service(image: image, server: server, log: log, kernelOptions: kopts)
-            for b in binds {
-                do { try service.kernel.vfs.mount(host: try HostDirFS(hostPath: b.host, readOnly: b.readOnly), at: b.guest) }
-                catch { throw MountError.image("--bind \(b.host):\(b.guest): \(error) (GUESTDIR must be an existing directory of the image)") }
-            }
+            do { try Bind.mount(binds, on: service.kernel.vfs) } catch { throw MountError.image(error.description) }
         } catch {
             log.error("cannot start the service: \(error); unmounting")
             try? server.finish()

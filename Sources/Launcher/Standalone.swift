@@ -57,6 +57,25 @@ public struct Bind: Equatable, Sendable {
     }
 }
 
+extension Bind {
+    /// Mounts each bind over its GUESTDIR (standalone: kandelo-launch --bind; the service:
+    /// kandelo-mount --bind). The error names the bind and which side is wrong.
+    static func mount(_ binds: [Bind], on vfs: VFS) throws(BindError) {
+        for b in binds {
+            do {
+                let fs = try HostDirFS(hostPath: b.host, readOnly: b.readOnly)
+                try vfs.mount(host: fs, at: b.guest)
+            } catch let e as LinuxErrno {
+                throw BindError("--bind \(b.host):\(b.guest): \(b.host): \(e)")
+            } catch let e as VFS.MountError {
+                throw BindError("--bind \(b.host):\(b.guest): \(b.guest) in the image: \(e) (GUESTDIR must be an existing directory)")
+            } catch {
+                throw BindError("--bind \(b.host):\(b.guest): \(error)")
+            }
+        }
+    }
+}
+
 public struct BindError: Error, CustomStringConvertible {
     public var description: String
     init(_ d: String) { description = d }
@@ -123,23 +142,10 @@ public enum Launcher {
             say("\(req.imagePath): cannot set up the filesystem: \(error)")
             return statusLauncherFailed
         }
-        for b in req.binds {
-            do {
-                let fs = try HostDirFS(hostPath: b.host, readOnly: b.readOnly)
-                try vfs.mount(host: fs, at: b.guest)
-            } catch let e as LinuxErrno {
-                say("--bind \(b.host):\(b.guest): \(b.host): \(e)")
-                finish(image)
-                return statusLauncherFailed
-            } catch let e as VFS.MountError {
-                say("--bind \(b.host):\(b.guest): \(b.guest) in the image: \(e) (GUESTDIR must be an existing directory)")
-                finish(image)
-                return statusLauncherFailed
-            } catch {
-                say("--bind \(b.host):\(b.guest): \(error)")
-                finish(image)
-                return statusLauncherFailed
-            }
+        do { try Bind.mount(req.binds, on: vfs) } catch {
+            say(error.description)
+            finish(image)
+            return statusLauncherFailed
         }
         vfs.onSync = { (_: GuestThread) throws(SyscallError) in
             do { try image.sync() } catch { throw .errno(.EIO) }

@@ -10,7 +10,10 @@
 //
 // The client has put its terminal in raw mode (Client.swift), so its host line discipline
 // adds nothing. Closing hangs the pty up (SIGHUP to the session) and cancels the read still
-// pending on the client's terminal, so the client's shell gets its next keystroke.
+// pending on the client's terminal, so the client's shell gets its next keystroke; our
+// copies of the client's descriptors close once no operation of the Ring uses them (with
+// the plain-syscall Ring, a descriptor number closed under a pending operation could be
+// reused by anything).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,6 +31,7 @@ final class TerminalSession {
     private var readToken: UInt64 = 0
     private var writing = false
     private var closed = false
+    private var descriptorsOpen = true
 
     init(kernel: Kernel, index: Int32, input: Int32, output: Int32, rows: Int, cols: Int) throws {
         let i = fcntl(input, F_DUPFD_CLOEXEC, 10)
@@ -68,7 +72,8 @@ final class TerminalSession {
         guard !closed, pendingInput.isEmpty else { return }
         readToken = kernel.ring.read(fd: inputFD, into: readBuffer) { [self] r in
             readToken = 0
-            guard !closed, r > 0 else { return }   // end of input: the terminal stays, unread
+            if closed { closeDescriptorsIfIdle(); return }
+            guard r > 0 else { return }   // end of input: the terminal stays, unread
             pendingInput += readBuffer.prefix(Int(r))
             offerInput()
         }
@@ -102,33 +107,37 @@ final class TerminalSession {
                 return
             }
             writing = false
+            if closed { closeDescriptorsIfIdle(); return }
             // An error (the client's terminal went away) drops the output, as a hung-up
             // terminal does; the guest learns of it through the hangup.
             flush()
         }
     }
 
-    /// The client is gone or the launch is over.
+    /// The client is gone or the launch is over. Call before telling the client the
+    /// status: what the guests wrote last reaches the terminal first.
     func close() {
         guard !closed else { return }
-        // Whatever is still queued goes out first, synchronously (the loop is ending this
-        // launch; a terminal write of a few KiB does not block for long).
-        var rest = pty.takeOutput()
-        while !rest.isEmpty {
-            let n = rest.withUnsafeBytes { Glibc.write(outputFD, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            rest.removeFirst(n)
+        // Whatever is still queued goes out now, synchronously, after a write in flight
+        // (a terminal write of a few KiB does not block for long).
+        if !writing {
+            var rest = pty.takeOutput()
+            while !rest.isEmpty {
+                let n = rest.withUnsafeBytes { Glibc.write(outputFD, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                rest.removeFirst(n)
+            }
         }
         closed = true
         pty.hangup()
         if readToken != 0 { kernel.ring.cancel(readToken) }
-        // The descriptors close once the cancelled read has completed (the ring still
-        // refers to the buffer, which this object owns).
-        let i = inputFD, o = outputFD
-        kernel.ring.timeout(nanoseconds: 1) { [self] _ in
-            _ = self
-            Glibc.close(i)
-            Glibc.close(o)
-        }
+        closeDescriptorsIfIdle()
+    }
+
+    private func closeDescriptorsIfIdle() {
+        guard closed, descriptorsOpen, readToken == 0, !writing else { return }
+        descriptorsOpen = false
+        Glibc.close(inputFD)
+        Glibc.close(outputFD)
     }
 }

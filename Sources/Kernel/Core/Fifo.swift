@@ -73,8 +73,8 @@ extension Kernel {
         let nonblocking = flags & OpenFlags.O_NONBLOCK != 0
         if mode == OpenFlags.O_RDWR {
             let end = FifoDuplexEnd(pipe: fifo.pipe, flags: flags)
-            fifoOpened(node, fifo, reader: true)
-            fifoOpened(node, fifo, reader: false)
+            fifoOpened(fifo, reader: true)
+            fifoOpened(fifo, reader: false)
             return end
         }
         let reading = mode == OpenFlags.O_RDONLY
@@ -83,7 +83,7 @@ extension Kernel {
             throw .errno(.ENXIO)
         }
         let end = PipeEnd(pipe: fifo.pipe, flags: flags)
-        fifoOpened(node, fifo, reader: reading)
+        fifoOpened(fifo, reader: reading)
         let others = reading ? fifo.pipe.writers : fifo.pipe.readers
         if nonblocking || others > 0 { return end }
 
@@ -117,7 +117,7 @@ extension Kernel {
     }
 
     /// An end was opened: opens waiting for this side go on.
-    private func fifoOpened(_ node: VNode, _ fifo: Fifo, reader: Bool) {
+    private func fifoOpened(_ fifo: Fifo, reader: Bool) {
         let ready = fifo.waiting.filter { $0.reader != reader }
         fifo.waiting.removeAll { $0.reader != reader }
         for w in ready { w.resume() }

@@ -277,7 +277,7 @@ public final class Kernel {
         }
     }
 
-    func monotonicNanos() -> UInt64 {
+    public func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -126,20 +126,30 @@ extension Kernel {
     /// nil when there is nothing to report.
     func reportJobChange(_ t: GuestThread, _ candidates: [Process], options: Int32,
                          status statusAddr: UInt32, rusage: UInt32) throws(SyscallError) -> Int32? {
+        guard let (c, report) = pendingJobReport(candidates, options: options) else { return nil }
+        let status: Int32
+        switch report {
+        case .stopped(let sig): status = 0x7f | sig << 8
+        case .continued: status = 0xffff
+        }
+        if statusAddr != 0 { try t.memory.store(statusAddr, status) }
+        if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
+        c.job.report = nil
+        return c.pid
+    }
+
+    /// The first of `candidates` with a stop (WUNTRACED, which is waitid's WSTOPPED) or a
+    /// continue (WCONTINUED) that `options` asks for and its parent has not been told of.
+    func pendingJobReport(_ candidates: [Process], options: Int32) -> (Process, JobState.Report)? {
         for c in candidates where c.state == .running {
-            let status: Int32
             switch c.job.report {
             case .stopped(let sig) where options & Kernel.WUNTRACED != 0 && c.job.isStopped:
-                status = 0x7f | sig << 8
+                return (c, .stopped(sig))
             case .continued where options & Kernel.WCONTINUED != 0:
-                status = 0xffff
+                return (c, .continued)
             default:
                 continue
             }
-            if statusAddr != 0 { try t.memory.store(statusAddr, status) }
-            if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
-            c.job.report = nil
-            return c.pid
         }
         return nil
     }

@@ -296,14 +296,10 @@ extension Kernel {
             if options & WNOWAIT == 0 { k.reap(z) }
             return 0
         }
-        for c in candidates where c.state == .running {
-            switch c.job.report {
-            case .stopped(let sig) where options & WSTOPPED != 0 && c.job.isStopped:
-                try report(c, code: Kernel.CLD_STOPPED, status: sig)
-            case .continued where options & WCONTINUED != 0:
-                try report(c, code: Kernel.CLD_CONTINUED, status: Signal.SIGCONT)
-            default:
-                continue
+        if let (c, change) = k.pendingJobReport(candidates, options: options) {
+            switch change {
+            case .stopped(let sig): try report(c, code: Kernel.CLD_STOPPED, status: sig)
+            case .continued: try report(c, code: Kernel.CLD_CONTINUED, status: Signal.SIGCONT)
             }
             if options & WNOWAIT == 0 { c.job.report = nil }
             return 0
