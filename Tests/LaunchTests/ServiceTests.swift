@@ -297,6 +297,22 @@ final class ServiceFixture {
         #expect(m.status == 125 && m.err.contains("not a kandelo-mount mount point"), "\(m)")
         let b = sh("'\(s.launcher)' --mount '\(s.mnt)' --bind /tmp:/work /bin/hello")
         #expect(b.status == 64, "\(b)")
+        // Garbage on the control socket (a bad frame, an oversized length, an unknown
+        // request) costs that connection only.
+        let junk = sh("""
+            python3 - <<'PY'
+            import socket, struct
+            for payload in [b'not a frame at all', struct.pack('<I', 1 << 30) + b'x' * 64,
+                            struct.pack('<I', 9) + b'op=bogus\\0']:
+                s = socket.socket(socket.AF_UNIX); s.connect('\(s.image).control')
+                s.sendall(payload); s.settimeout(5)
+                try: print(len(s.recv(4096)) >= 0)
+                except Exception as e: print('recv', e)
+                s.close()
+            PY
+            """)
+        #expect(junk.status == 0 && !junk.out.contains("recv"), "\(junk)")
+        #expect(s.launch("/bin/hello survived").out == "hello survived\n")
         // --memory applies to its own launch: 1 MiB is less than busybox's initial memory.
         let small = s.launch("--memory 1 /bin/sh -c true")
         #expect(small.status == 126 && small.err.contains("more than the limit"), "\(small)")
