@@ -102,6 +102,7 @@ public enum Client {
         m.add("uid", Int(req.uid))
         m.add("gid", Int(req.gid))
         m.add("memory", req.maxMemoryMiB)
+        if req.readOnly { m.add("readonly", 1) }
         let terminal = tty && isatty(0) == 1
         var size = (rows: 24, cols: 80)
         if terminal {

@@ -280,6 +280,7 @@ public final class Service {
         if let cwd = m.bytes("cwd") { req.cwd = cwd }
         req.cred = Credentials(uid: UInt32(m.int("uid") ?? 0), gid: UInt32(m.int("gid") ?? 0))
         if let mib = m.int("memory"), mib >= 1, mib <= 4095 { req.maxMemoryPages = max(16, mib * 16) }
+        req.readOnly = m.int("readonly") == 1
         let p: Process
         do { p = try kernel.spawn(req) } catch {
             session?.close()

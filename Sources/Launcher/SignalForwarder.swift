@@ -1,5 +1,6 @@
 // SignalForwarder.swift: SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to the launcher reach
-// the guest. A signalfd read on the kernel's ring delivers them in the loop.
+// the guest. A signalfd read on the kernel's ring delivers them in the loop. With a
+// terminal session (standalone -t), SIGWINCH resizes the guest's pty.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,12 +14,15 @@ final class SignalForwarder {
     var set = sigset_t()
     var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 8)
     var stopped = false
+    let onWindowChange: (() -> Void)?
 
-    init(kernel: Kernel, target: Process) {
+    init(kernel: Kernel, target: Process, onWindowChange: (() -> Void)? = nil) {
         self.kernel = kernel
         self.target = target
+        self.onWindowChange = onWindowChange
         sigemptyset(&set)
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&set, s) }
+        if onWindowChange != nil { sigaddset(&set, SIGWINCH) }
         sigprocmask(SIG_BLOCK, &set, nil)
         fd = chost_signalfd(&set)
         arm()
@@ -28,8 +32,8 @@ final class SignalForwarder {
         guard fd >= 0 else { return }
         kernel.ring.read(fd: fd, into: buffer) { [weak self] r in
             guard let self, !self.stopped, r >= 4 else { return }
-            let sig = self.buffer.load(as: UInt32.self)
-            self.kernel.send(Int32(sig), to: self.target)
+            let sig = Int32(bitPattern: self.buffer.load(as: UInt32.self))
+            if sig == SIGWINCH { self.onWindowChange?() } else { self.kernel.send(sig, to: self.target) }
             self.arm()
         }
     }

@@ -1,7 +1,10 @@
 // Standalone.swift: `kandelo-launch --image IMAGE PROGRAM ...` without a service: this
 // process opens the image, becomes the kernel, starts one runner for the program and
-// serves it until it exits. (The service mode, shared with kandelo-mount, comes later:
-// it runs this same kernel on the service's loop.)
+// serves it until it exits. It is the same kernel the service (kandelo-mount) runs on its
+// loop. With a terminal (-t, the default when stdin is one) the guest gets the kernel's
+// pty exactly as through the service: this process's terminal is in raw mode meanwhile,
+// so ^C, ^Z and ^\ reach the guest's foreground process group by the kernel's rules
+// (runners are in sessions of their own and never see the host terminal's signals).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +20,8 @@ public struct LaunchRequest {
     public var uid: UInt32 = 0
     public var gid: UInt32 = 0
     public var readOnly = false
+    /// Standalone: give the guest the kernel's pty on this process's terminal (-t).
+    public var terminal = false
     public var maxMemoryMiB: Int = 1024
     /// Host directories bound into the guest's namespace (--bind), mounted in this order.
     public var binds: [Bind] = []
@@ -163,8 +168,21 @@ public enum Launcher {
             say("cannot find the runner at \(options.runnerPath) (set KANDELO_RUNNER)")
             return statusLauncherFailed
         }
+        var session: TerminalSession? = nil
         var stdio: [OpenFile] = []
-        for fd in Int32(0)...2 {
+        if req.terminal && isatty(0) == 1 {
+            let size = Client.windowSize()
+            do {
+                session = try TerminalSession(kernel: kernel, index: 0, input: 0, output: isatty(1) == 1 ? 1 : 0,
+                                              rows: size.rows, cols: size.cols)
+            } catch {
+                say("cannot set up a terminal: \(error)")
+                finish(image)
+                return statusLauncherFailed
+            }
+            stdio = session!.guestFiles()
+        }
+        for fd in Int32(0)...2 where session == nil {
             let fl = fcntl(fd, F_GETFL)
             if fl < 0 {
                 // A closed descriptor: the guest gets /dev/null there, as a shell would.
@@ -186,20 +204,33 @@ public enum Launcher {
                                  stdio: stdio)
         spawn.cwd = Array(req.workingDirectory.utf8)
         spawn.cred = Credentials(uid: req.uid, gid: req.gid)
+        spawn.readOnly = req.readOnly
         let process: Process
         do { process = try kernel.spawn(spawn) } catch {
+            session?.close()
             say(error.message)
             finish(image)
             return error.exitStatus
         }
         trace.mark("spawn")
-        // SIGINT/SIGTERM/SIGHUP to the launcher go to the guest (and end it by default).
-        let signals = SignalForwarder(kernel: kernel, target: process)
+        // SIGINT/SIGTERM/SIGHUP to the launcher go to the guest (and end it by default);
+        // with a pty, SIGWINCH resizes it.
+        let signals = SignalForwarder(kernel: kernel, target: process, onWindowChange: session.map { s in
+            { let size = Client.windowSize(); s.resize(rows: size.rows, cols: size.cols) }
+        })
+        let raw = session != nil ? Client.RawMode(fd: 0) : nil
+        session?.attach(process)
         kernel.run { process.state == .zombie && process.runner == nil }
         // The program is done; whatever it left running (background jobs, daemons) ends
         // with it, as when a container's init exits.
         kernel.killAll()
         kernel.run { kernel.liveRunners == 0 }
+        // The guests' last output reaches the terminal before it leaves raw mode.
+        if let session {
+            session.close()
+            kernel.run { session.isIdle }
+        }
+        raw?.restore()
         signals.stop()
         if let why = kernel.failures[process.pid] { say("\(req.program): \(why)") }
         kernel.reap(process)

@@ -134,6 +134,9 @@ final class TerminalSession {
         closeDescriptorsIfIdle()
     }
 
+    /// Closed, and no operation of the Ring uses our descriptors any more.
+    var isIdle: Bool { !descriptorsOpen }
+
     private func closeDescriptorsIfIdle() {
         guard closed, descriptorsOpen, readToken == 0, !writing else { return }
         descriptorsOpen = false

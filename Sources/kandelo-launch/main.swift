@@ -35,7 +35,7 @@ struct KandeloLaunch: ParsableCommand {
     @Option(name: [.customShort("m"), .long], help: ArgumentHelp("Run in the service of the image mounted on this directory (kandelo-mount).", valueName: "dir"))
     var mount: String?
 
-    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Give the guest a pseudo-terminal (default when stdin is a terminal and a service runs the image).")
+    @Flag(name: [.customShort("t"), .customLong("tty")], help: "Give the guest a pseudo-terminal of the kernel's on this terminal (the default when stdin is a terminal).")
     var tty = false
 
     @Flag(name: [.customShort("T"), .customLong("no-tty")], help: "No pseudo-terminal: the guest's fds 0-2 are this process's stdin, stdout and stderr.")
@@ -85,6 +85,9 @@ struct KandeloLaunch: ParsableCommand {
         if image != nil && mount != nil { throw ValidationError("give --image or --mount, not both") }
         if program == nil && !list && kill == nil { throw ValidationError("missing the program to run") }
         if tty && noTTY { throw ValidationError("-t and -T contradict each other") }
+        if standalone && mount != nil {
+            throw ValidationError("--standalone runs an image in this process (--image IMAGE); a mounted image is served by its kandelo-mount")
+        }
         if signal < 0 || signal > 64 { throw ValidationError("--signal must be 0-64") }
         for v in e where !v.contains("=") || v.hasPrefix("=") {
             throw ValidationError("-e takes VAR=VALUE, got '\(v)'")
@@ -129,6 +132,7 @@ struct KandeloLaunch: ParsableCommand {
             }
             throw ExitCode(Client.launch(req, socket: service, tty: !noTTY && (tty || isatty(0) == 1)))
         }
+        req.terminal = !noTTY && (tty || isatty(0) == 1)
         let status = Launcher.runStandalone(req)
         throw ExitCode(status)
     }

@@ -132,6 +132,7 @@ public final class Kernel {
         guard t.inCall else { return }
         t.inCall = false
         runCleanups(t)
+        guard !t.runnerGone else { return }   // nobody to answer: the runner died
         let s = t.slot
         s.pointee.result = value
         s.pointee.action = action

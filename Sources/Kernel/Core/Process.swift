@@ -75,6 +75,10 @@ public final class Process {
     /// Who inherits this process's orphans: the process the launcher started (pid 1
     /// standalone; each launch's top process in the service), inherited across fork.
     public var reaper: Int32 = 1
+    /// A `--read-only` launch: the image and host-directory mounts refuse every change
+    /// (EROFS) to this process and its descendants, whatever other launches of the same
+    /// service may do (Mount.isReadOnly(for:)). Inherited by fork, kept across execve.
+    public var readOnlyStorage = false
     /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
     public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).
@@ -142,6 +146,8 @@ public final class GuestThread {
     public var serial: UInt64 = 0
     /// Set when the call is finished by someone else (async I/O) and must not be answered twice.
     var inCall = false
+    /// The runner is dead: its slot must never be written again (Kernel.complete).
+    var runnerGone = false
 
     init(tid: Int32, process: Process, slot: UnsafeMutablePointer<kch_slot>, slotIndex: UInt32 = 0) {
         self.tid = tid
@@ -230,6 +236,11 @@ public final class RunnerLink {
     let socket: Int32
     /// The module memfd of an execve in progress, closed once the new runner runs.
     var pendingModuleFD: Int32 = -1
+    /// A forked child's link before its hello: the host pid of the runner told to fork it.
+    var forkParent: pid_t = 0
+    /// The forking runner died and this child never said hello in the grace period: it
+    /// counts as killed before it started (Spawn.swift abandonUnbornChildren).
+    var abandoned = false
 
     init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32, socket: Int32) {
         self.hostPid = hostPid

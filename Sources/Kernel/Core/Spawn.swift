@@ -18,6 +18,8 @@ public struct SpawnRequest {
     public var stdio: [OpenFile]
     /// Guest memory limit in 64 KiB pages (nil: Kernel.Options.maxMemoryPages).
     public var maxMemoryPages: Int? = nil
+    /// `--read-only`: the image and host directories refuse this launch's changes (EROFS).
+    public var readOnly = false
     public init(path: [UInt8], argv: [[UInt8]], envp: [[UInt8]], stdio: [OpenFile]) {
         self.path = path
         self.argv = argv
@@ -117,6 +119,7 @@ extension Kernel {
         process.argv = exe.argv
         process.envp = req.envp
         process.maxMemoryPages = min(req.maxMemoryPages ?? options.maxMemoryPages, 65536)
+        process.readOnlyStorage = req.readOnly
         let runner: RunnerLink
         do { runner = try startRunner(channel: channel, module: exe.bytes, maxPages: process.maxMemoryPages) } catch {
             throw abandon(.EAGAIN, "\(name): cannot start a runner: \(error)")
@@ -201,7 +204,11 @@ extension Kernel {
         for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
         posix_spawnattr_setsigmask(&attr, &empty)
         posix_spawnattr_setsigdefault(&attr, &defaults)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // A session of its own (no controlling terminal, no process group of the caller's):
+        // the host's terminal signals (^C, ^Z, ^\ in the launcher's terminal), SIGHUP of a
+        // closing terminal and job-control signals to the caller's group never reach a
+        // runner. A guest's signals come only from the kernel. Forked runners inherit it.
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | CHOST_POSIX_SPAWN_SETSID))
         var pid: pid_t = 0
         let r = posix_spawn(&pid, options.runnerPath, &actions, &attr, &cargs, environ)
         if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
@@ -217,7 +224,10 @@ extension Kernel {
     }
 
     /// Reaps the runner when it ends; if the process had not exited through exit_group,
-    /// the runner's death is the process's (a trap, a host signal, a crash).
+    /// the runner's death is the process's (a trap, a host signal, a crash, the OOM
+    /// killer): only that guest process ends, as if killed by the signal that ended its
+    /// runner. Nothing of the dead runner is touched again: its threads are marked
+    /// `runnerGone` before they are answered, so no answer is written into its slots.
     func watchRunner(_ p: Process, _ r: RunnerLink) {
         ring.poll(fd: r.pidfd, events: UInt32(Glibc.POLLIN)) { [unowned self] _ in
             var status: Int32 = 0
@@ -231,8 +241,10 @@ extension Kernel {
             }
             if w < 0 { status = Int32(SIGKILL) }
             close(r.pidfd)
-            r.releaseChannel()
-            if p.runner === r { p.runner = nil }
+            if p.runner === r {
+                for t in p.threads { t.runnerGone = true }
+                p.runner = nil
+            }
             if p.state == .running {
                 // Died without exit_group: report as Linux would a crashed process.
                 let sig = (status & 0x7f) != 0 ? status & 0x7f : Int32(SIGKILL)
@@ -241,8 +253,29 @@ extension Kernel {
                 }
                 self.exitProcess(p, waitStatus: sig)
             }
+            r.releaseChannel()
+            self.abandonUnbornChildren(of: r)
             self.reapedRunners += 1
             self.onRunnerExit?(p)
+        }
+    }
+
+    /// A runner died: children it was told to fork and that have not said hello may never
+    /// exist (it died before its host fork). Each gets a grace period to say hello (a child
+    /// forked just before the death still does); after it, the child counts as killed
+    /// before it started. A hello that comes later still is answered with exit (the hello
+    /// handler sees a zombie), so no runner is left waiting.
+    func abandonUnbornChildren(of r: RunnerLink) {
+        guard r.hostPid > 0 else { return }
+        let orphans = processes.values.filter { $0.runner?.hostPid == 0 && $0.runner?.forkParent == r.hostPid }
+        for c in orphans {
+            guard let link = c.runner else { continue }
+            _ = ring.timeout(nanoseconds: 2_000_000_000) { [weak self, weak c] _ in
+                guard let self, let c, c.runner === link, link.hostPid == 0, !link.abandoned else { return }
+                link.abandoned = true
+                self.exitProcess(c, waitStatus: Signal.SIGKILL)
+                self.onRunnerExit?(c)
+            }
         }
     }
 
@@ -297,11 +330,11 @@ extension Kernel {
 
     /// Processes of one launch still holding a runner.
     public func liveRunners(ofLaunch top: Int32) -> Int {
-        processes.values.filter { $0.reaper == top && $0.runner != nil }.count
+        processes.values.filter { $0.reaper == top && $0.runner.map { !$0.abandoned } ?? false }.count
     }
 
-    /// Runner processes not yet reaped.
-    public var liveRunners: Int { processes.values.filter { $0.runner != nil }.count }
+    /// Runner processes not yet reaped (children abandoned by a dead parent runner excepted).
+    public var liveRunners: Int { processes.values.filter { $0.runner.map { !$0.abandoned } ?? false }.count }
 
     /// Removes a zombie from the table (wait4, or the launcher for its top process).
     public func reap(_ p: Process) {

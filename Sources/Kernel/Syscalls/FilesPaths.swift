@@ -87,7 +87,7 @@ extension Kernel {
         let size = try statfsSize(t.uarg(1))
         let path = try pathArg(t, 0)
         let n = try k.vfs.resolve(t, dirfd: AtFlags.FDCWD, path: path, followFinal: true)
-        try t.memory.write(t.uarg(2), StatABI.statfs64(k.vfs.statfs(n), size: size))
+        try t.memory.write(t.uarg(2), StatABI.statfs64(k.vfs.statfs(n, for: t.process), size: size))
         return 0
     }
 
@@ -95,7 +95,7 @@ extension Kernel {
         let f = try t.process.files.get(t.arg(0))
         let size = try statfsSize(t.uarg(1))
         // Files without a node (pipes, sockets, host stdio) answer as pipefs.
-        let s = f.node.map { k.vfs.statfs($0) } ?? StatABI.StatFS(type: 0x5049_5045)
+        let s = f.node.map { k.vfs.statfs($0, for: t.process) } ?? StatABI.StatFS(type: 0x5049_5045)
         try t.memory.write(t.uarg(2), StatABI.statfs64(s, size: size))
         return 0
     }

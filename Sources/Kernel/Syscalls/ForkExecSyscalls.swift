@@ -102,6 +102,7 @@ extension Kernel {
         child.limits = p.limits
         child.reaper = p.reaper
         child.maxMemoryPages = p.maxMemoryPages
+        child.readOnlyStorage = p.readOnlyStorage
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
         child.signals.altstack = p.signals.altstack
@@ -112,6 +113,7 @@ extension Kernel {
         if flags & CLONE_CHILD_CLEARTID != 0 { thread.clearChildTid = t.uarg(4) }
         child.threads = [thread]
         child.runner = RunnerLink(hostPid: 0, pidfd: -1, channel: channel.base, channelFD: channel.fd, socket: -1)
+        child.runner?.forkParent = p.runner?.hostPid ?? 0
         k.processes[pid] = child
         k.threads.append(thread)
         let parent = k.processes[child.ppid] ?? p

@@ -8,9 +8,11 @@ extension VFS {
 
     @inline(__always) static func inode(_ n: VNode) -> InodeNumber { InodeNumber(UInt32(truncatingIfNeeded: n.ino)) }
 
-    /// The filesystem to change `n` in: EROFS for /proc and read-only mounts.
-    func writableFS(_ n: VNode) throws(SyscallError) -> any InodeFileSystem {
-        guard let fs = mount(of: n).backend, !fs.readOnly else { throw .errno(.EROFS) }
+    /// The filesystem `t` may change `n` in: EROFS for /proc, read-only mounts, and the
+    /// image and host directories of a `--read-only` launch.
+    func writableFS(_ t: GuestThread, _ n: VNode) throws(SyscallError) -> any InodeFileSystem {
+        let m = mount(of: n)
+        guard let fs = m.backend, !m.isReadOnly(for: t.process) else { throw .errno(.EROFS) }
         return fs
     }
 
@@ -104,7 +106,7 @@ extension VFS {
             }
             if flags & O.O_TRUNC != 0 { mask |= Access.W }
             try checkAccess(st, mask, t.process.cred)
-            if wantsWrite && (st.isRegular || st.isDirectory) && mount(of: node).isReadOnly {
+            if wantsWrite && (st.isRegular || st.isDirectory) && mount(of: node).isReadOnly(for: t.process) {
                 throw .errno(.EROFS)
             }
         }
@@ -117,7 +119,7 @@ extension VFS {
                 return ProcFile(vfs: self, node: node, flags: flags, content: try proc.content(self, t, node.ino))
             }
             if flags & O.O_TRUNC != 0 && !created && st.size > 0 {
-                let fs = try writableFS(node)
+                let fs = try writableFS(t, node)
                 try fsCall { () throws(LinuxErrno) in try fs.truncate(VFS.inode(node), to: 0) }
                 imageChanged(m, .inode(VFS.inode(node), offset: 0, length: 0))
             }
@@ -186,7 +188,7 @@ extension VFS {
             }
             if trailing { throw .errno(.EISDIR) }
             guard name.count <= 255 else { throw .errno(.ENAMETOOLONG) }
-            let fs = try writableFS(dir)
+            let fs = try writableFS(t, dir)
             try checkAccess(dirStat, Access.W | Access.X, t.process.cred)
             let owner = newOwner(t, dirStat)
             let perm = mode & 0o7777 & ~t.process.umask
@@ -202,7 +204,7 @@ extension VFS {
         let dir = try resolve(t, dirfd: dirfd, path: path, followFinal: true)
         let dirStat = try stat(t, dir)
         guard dirStat.isDirectory else { throw .errno(.ENOTDIR) }
-        let fs = try writableFS(dir)
+        let fs = try writableFS(t, dir)
         try checkAccess(dirStat, Access.W | Access.X, t.process.cred)
         let owner = newOwner(t, dirStat)
         var n = 0
@@ -231,7 +233,7 @@ extension VFS {
         let dirStat = try stat(t, dir)
         try checkAccess(dirStat, Access.X, t.process.cred)
         if try existing(dir, name) != nil { throw .errno(.EEXIST) }
-        let fs = try writableFS(dir)
+        let fs = try writableFS(t, dir)
         try checkAccess(dirStat, Access.W | Access.X, t.process.cred)
         return (dir, name, dirStat, fs, trailing)
     }
@@ -295,7 +297,7 @@ extension VFS {
         if try existing(dir, name) != nil { throw .errno(.EEXIST) }
         if trailing { throw .errno(.ENOENT) }
         if src.mountID != dir.mountID { throw .errno(.EXDEV) }
-        let fs = try writableFS(dir)
+        let fs = try writableFS(t, dir)
         try checkAccess(dirStat, Access.W | Access.X, t.process.cred)
         let srcStat = try stat(t, src)
         if srcStat.isDirectory { throw .errno(.EPERM) }
@@ -318,7 +320,7 @@ extension VFS {
         }
         let dirStat = try stat(t, dir)
         try checkAccess(dirStat, Access.X, t.process.cred)
-        let fs = try writableFS(dir)
+        let fs = try writableFS(t, dir)
         guard let victim = try existing(dir, name) else { throw .errno(.ENOENT) }
         let victimStat = try stat(t, victim)
         if !removeDir && trailing { throw .errno(victimStat.isDirectory ? .EISDIR : .ENOTDIR) }
@@ -348,7 +350,7 @@ extension VFS {
         if odir.mountID != ndir.mountID { throw .errno(.EXDEV) }
         if oname.isEmpty || VFS.isDot(oname) { throw .errno(.EBUSY) }
         if nname.isEmpty || VFS.isDot(nname) { throw .errno(flags & noReplace != 0 ? .EEXIST : .EBUSY) }
-        let fs = try writableFS(odir)
+        let fs = try writableFS(t, odir)
         let odirStat = try stat(t, odir), ndirStat = try stat(t, ndir)
         try checkAccess(odirStat, Access.X, t.process.cred)
         try checkAccess(ndirStat, Access.X, t.process.cred)
@@ -425,7 +427,7 @@ extension VFS {
     public func chmod(_ t: GuestThread, _ n: VNode, mode: UInt32) throws(SyscallError) {
         if procTargetFile(n) != nil { return }
         let st = try stat(t, n)
-        let fs = try writableFS(n)
+        let fs = try writableFS(t, n)
         let c = t.process.cred
         if !c.isRoot && c.euid != st.uid { throw .errno(.EPERM) }
         var m = mode & 0o7777
@@ -439,7 +441,7 @@ extension VFS {
     public func chown(_ t: GuestThread, _ n: VNode, uid: UInt32, gid: UInt32) throws(SyscallError) {
         if procTargetFile(n) != nil { return }
         let st = try stat(t, n)
-        let fs = try writableFS(n)
+        let fs = try writableFS(t, n)
         let c = t.process.cred
         let none: UInt32 = 0xFFFF_FFFF
         if !c.isRoot {
@@ -466,7 +468,7 @@ extension VFS {
         if atime == .omit && mtime == .omit { return }
         if procTargetFile(n) != nil { return }
         let st = try stat(t, n)
-        let fs = try writableFS(n)
+        let fs = try writableFS(t, n)
         let c = t.process.cred
         let explicit: Bool = {
             if case .set = atime { return true }
@@ -494,7 +496,7 @@ extension VFS {
         let st = try stat(t, n)
         if st.isDirectory { throw .errno(.EISDIR) }
         guard st.isRegular else { throw .errno(.EINVAL) }
-        let fs = try writableFS(n)
+        let fs = try writableFS(t, n)
         try checkAccess(st, Access.W, t.process.cred)
         try fsCall { () throws(LinuxErrno) in try fs.truncate(VFS.inode(n), to: UInt64(length)) }
         imageChanged(mount(of: n), .inode(VFS.inode(n), offset: 0, length: 0))
@@ -520,7 +522,7 @@ extension VFS {
         }
         if mode == 0 { return }
         let st = try stat(t, target)
-        if mode & Access.W != 0, case .node(let n) = target, mount(of: n).isReadOnly,
+        if mode & Access.W != 0, case .node(let n) = target, mount(of: n).isReadOnly(for: t.process),
            st.isRegular || st.isDirectory || st.isSymlink {
             throw .errno(.EROFS)
         }
@@ -543,7 +545,8 @@ extension VFS {
 
     // MARK: statfs
 
-    public func statfs(_ n: VNode) -> StatABI.StatFS {
+    /// statfs of `n`'s mount as `reader` sees it (ST_RDONLY for a `--read-only` launch).
+    public func statfs(_ n: VNode, for reader: Process? = nil) -> StatABI.StatFS {
         let m = mount(of: n)
         let ST_RDONLY: UInt32 = 1, ST_NOSUID: UInt32 = 2, ST_NODEV: UInt32 = 4, ST_NOEXEC: UInt32 = 8
         var s: StatABI.StatFS
@@ -571,6 +574,7 @@ extension VFS {
         } else {
             s.bsize = 4096; s.frsize = 4096
         }
+        if let reader, m.isReadOnly(for: reader) { s.flags |= ST_RDONLY }
         return s
     }
 

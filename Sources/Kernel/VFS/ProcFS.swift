@@ -293,7 +293,7 @@ final class ProcFS {
             case .uptime:
                 let up = (VFS.monotonicNanos() &- vfs.bootNanos) / 10_000_000
                 return Array("\(ProcFS.centis(up)) \(ProcFS.centis(up * UInt64(ProcFS.cpuCount())))\n".utf8)
-            case .mounts: return mountsText(vfs)
+            case .mounts: return mountsText(vfs, t.process)
             case .version:
                 return Array("Linux version 6.1.0-kandelo (kandelo@kandelo) (swift) #1 SMP PREEMPT\n".utf8)
             case .loadavg:
@@ -327,7 +327,7 @@ final class ProcFS {
             guard p.state == .running else { return [] }
             return p.envp.flatMap { $0 + [0] }
         case .comm: return ProcFS.comm(p) + [0x0A]
-        case .mounts: return mountsText(vfs)
+        case .mounts: return mountsText(vfs, p)
         case .maps: return []
         case .fdinfo:
             guard mayInspect(t, p) else { throw .errno(.EACCES) }
@@ -353,17 +353,18 @@ final class ProcFS {
         return Array(base.prefix(15))
     }
 
-    private func mountsText(_ vfs: VFS) -> [UInt8] {
+    /// As `reader` sees them: a `--read-only` launch sees the image and binds as "ro".
+    private func mountsText(_ vfs: VFS, _ reader: Process) -> [UInt8] {
         var s = ""
         for m in vfs.mounts {
             let dev: String
             let opts: String
             switch m.kind {
-            case .image: dev = "rootfs"; opts = m.isReadOnly ? "ro" : "rw"
+            case .image: dev = "rootfs"; opts = m.isReadOnly(for: reader) ? "ro" : "rw"
             case .tmpfs: dev = "tmpfs"; opts = "rw,nosuid,nodev"
             case .devfs: dev = "devtmpfs"; opts = "rw,nosuid"
             case .proc: dev = "proc"; opts = "rw,nosuid,nodev,noexec"
-            case .hostdir: dev = m.host?.hostPath ?? "host"; opts = (m.isReadOnly ? "ro" : "rw") + ",nosuid,nodev"
+            case .hostdir: dev = m.host?.hostPath ?? "host"; opts = (m.isReadOnly(for: reader) ? "ro" : "rw") + ",nosuid,nodev"
             }
             s += "\(dev) \(String(decoding: m.path, as: UTF8.self)) \(m.fsTypeName) \(opts) 0 0\n"
         }

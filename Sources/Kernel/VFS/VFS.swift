@@ -64,6 +64,12 @@ public final class Mount {
 
     public var root: VNode { VNode(mountID: id, ino: rootIno) }
     public var isReadOnly: Bool { backend?.readOnly ?? true }
+    /// Read-only for `p`: the mount itself is, or `p` belongs to a `--read-only` launch and
+    /// this is the image or a host directory (tmpfs and devices stay writable, as in a
+    /// read-only standalone run).
+    public func isReadOnly(for p: Process) -> Bool {
+        isReadOnly || (p.readOnlyStorage && (kind == .image || kind == .hostdir))
+    }
 
     var fsTypeName: String {
         switch kind {
