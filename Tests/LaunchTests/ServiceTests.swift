@@ -19,7 +19,10 @@ final class ServiceFixture {
 
     /// `longPath`: the image sits so deep that `IMAGE.control` does not fit a socket
     /// address, so the service listens in the user's runtime directory instead.
-    init(_ name: String, extraEnv: String = "", extraArgs: String = "", longPath: Bool = false) throws {
+    /// `guests`: more C programs (name, source) built into /bin of the image; `start`
+    /// false: the image only, for standalone runs (call `startService()` to serve it).
+    init(_ name: String, extraEnv: String = "", extraArgs: String = "", longPath: Bool = false,
+         guests: [(name: String, source: String)] = [], start: Bool = true) throws {
         let (cache, _, _) = try BusyboxFixture.setup.get()
         dir = "/tmp/klaunch-test-\(getpid())-svc-\(name)"
         image = "\(dir)/" + (longPath ? String(repeating: "d", count: 90) + "/" : "") + "rootfs.vfs"
@@ -28,14 +31,25 @@ final class ServiceFixture {
         _ = sh("rm -rf '\(dir)' && mkdir -p '\(root)/bin'")
         // A small C guest, built into the image.
         try Launch.guest(dir, "hello", "#include <stdio.h>\nint main(int c, char **v) { printf(\"hello %s\\n\", c > 1 ? v[1] : \"-\"); return 0; }\n")
+        for g in guests { try Launch.guest(dir, g.name, g.source) }
         let prep = sh("""
-            mkdir -p "$(dirname '\(image)')" '\(root)/bin' '\(root)/sbin' '\(root)/usr/bin' '\(root)/usr/sbin' '\(root)/tmp' '\(root)/work' '\(mnt)' &&
+            mkdir -p "$(dirname '\(image)')" '\(root)/bin' '\(root)/sbin' '\(root)/usr/bin' '\(root)/usr/sbin' '\(root)/tmp' '\(root)/work' '\(root)/dev' '\(root)/proc' '\(mnt)' &&
             cp -R '\(Launch.repo)/images/rootfs/etc' '\(root)/etc' && echo hello > '\(root)/etc/motd' &&
             cp '\(cache)/wasm/busybox.wasm' '\(root)/bin/busybox' && chmod 755 '\(root)/bin/busybox' &&
             for l in $(cat '\(cache)/busybox.links'); do [ -e "\(root)$l" ] || ln -s /bin/busybox "\(root)$l"; done &&
             '\(Launch.imageTool)' build --from-dir '\(root)' -o '\(image)' --quiet
             """)
         if prep.status != 0 { throw TestFailure("fixture: \(prep)") }
+        self.extraEnv = extraEnv
+        self.extraArgs = extraArgs
+        if start { try startService() }
+    }
+
+    let extraEnv: String
+    let extraArgs: String
+
+    /// Mounts the image and waits until the service answers.
+    func startService() throws {
         let start = sh("\(extraEnv) '\(Launch.binDir)/kandelo-mount' -f \(extraArgs) '\(image)' '\(mnt)' >'\(dir)/mount.log' 2>&1 & echo $!")
         pid = Int32(start.out.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         // Mounted and listening: the mount shows /etc and the service answers.

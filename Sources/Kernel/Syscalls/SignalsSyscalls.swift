@@ -182,8 +182,13 @@ extension Kernel {
         guard p.state == .running, sig > 0, sig <= 64 else { return }
         if jobControlSend(sig, to: p) { return }   // stop/continue: JobControl.swift
         let action = p.signals.actions[Int(sig)]
+        // A fatal default action happens as soon as one thread that may receive the signal
+        // does not block it (Linux's complete_signal), not only when none blocks it:
+        // checkSignals relies on this when a thread unblocks a pending fatal signal.
+        let receivers = thread.map { [$0] } ?? p.threads
+        let unblocked = receivers.isEmpty || receivers.contains { $0.sigmask & Signal.bit(sig) == 0 }
         if sig == Signal.SIGKILL || (action.handler == 0 && [.terminate, .core].contains(Signal.defaultAction(sig))
-                                     && p.threads.allSatisfy({ $0.sigmask & Signal.bit(sig) == 0 })) {
+                                     && unblocked) {
             let core: Int32 = Signal.defaultAction(sig) == .core ? 0x80 : 0
             // (A forked child not yet started has no host pid: kill(0) would signal our
             // own process group. Its hello is answered with exit instead: ForkExecSyscalls.)
