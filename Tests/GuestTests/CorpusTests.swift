@@ -72,9 +72,13 @@ enum Corpus {
     static var corpusDir: String { repo + "/Tests/GuestCorpus" }
 
     /// The program names (Tests/GuestCorpus/*.c without the suffix), sorted.
+    /// Every program, or those named in KANDELO_CORPUS (comma-separated), for a quick rerun.
     static let programs: [String] = {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: repo + "/Tests/GuestCorpus")) ?? []
-        return files.filter { $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }.sorted()
+        let all = files.filter { $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }.sorted()
+        guard let only = ProcessInfo.processInfo.environment["KANDELO_CORPUS"], !only.isEmpty else { return all }
+        let wanted = Set(only.split(separator: ",").map(String.init))
+        return all.filter { wanted.contains($0) }
     }()
 
     // MARK: setup (once)

@@ -317,6 +317,23 @@ enum FaultGuests {
     }
 }
 
+extension FaultTests {
+    /// The image's size ceiling is ENOSPC for host tools and guests alike, and the image
+    /// stays consistent after both hit it.
+    @Test func theImageCeilingIsENOSPCForHostAndGuests() throws {
+        let s = try ServiceFixture("ceiling")
+        defer { s.stop() }
+        let host = sh("dd if=/dev/zero of='\(s.mnt)/work/host.big' bs=1M count=4096 2>&1; echo \"dd $?\"")
+        #expect(host.out.contains("No space left on device") && host.out.contains("dd 1"), "\(host)")
+        #expect(sh("rm '\(s.mnt)/work/host.big'").status == 0)
+        let guest = s.launch("/bin/sh -c 'dd if=/dev/zero of=/work/guest.big bs=1M count=4096; echo \"dd $?\"; rm /work/guest.big'")
+        #expect(guest.err.contains("No space left on device") && guest.out.contains("dd 1"), "\(guest)")
+        #expect(sh("echo still writable > '\(s.mnt)/work/after.txt' && cat '\(s.mnt)/work/after.txt'").out == "still writable\n")
+        s.stop()
+        #expect(sh("'\(Launch.imageTool)' fsck '\(s.image)'").status == 0)
+    }
+}
+
 /// A small seeded generator, so a failing injection run can be replayed from its seed.
 struct SplitMix: RandomNumberGenerator {
     var state: UInt64

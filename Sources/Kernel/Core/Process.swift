@@ -54,8 +54,12 @@ public final class Process {
     static func taskName(_ path: [UInt8]) -> [UInt8] {
         Array((path.split(separator: 0x2f).last.map(Array.init) ?? path).prefix(15))
     }
-    /// Resource limits set with setrlimit/prlimit64 (others have defaults).
+    /// Resource limits set with setrlimit/prlimit64 (others have defaults; Core/Limits.swift
+    /// says where each is enforced).
     public var limits: [Int32: (cur: UInt64, max: UInt64)] = [:]
+    /// RLIMIT_CPU: a check is armed; the CPU second at which the next SIGXCPU is due.
+    var cpuLimitWatched = false
+    var nextXCPU: UInt64 = 0
 
     /// Guest memory, in the runner.
     public var memory: GuestMemory

@@ -209,8 +209,18 @@ extension Kernel {
         // closing terminal and job-control signals to the caller's group never reach a
         // runner. A guest's signals come only from the kernel. Forked runners inherit it.
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | CHOST_POSIX_SPAWN_SETSID))
+        // A runner's death is reported as its guest's (watchRunner); Swift's crash
+        // backtracer would hold a dying runner for seconds and fill the service's log, so
+        // it is off unless the caller asked for it (SWIFT_BACKTRACE set).
+        var env: [UnsafeMutablePointer<CChar>?] = []
+        var e = environ
+        while let entry = e.pointee { env.append(entry); e += 1 }
+        let quiet = strdup("SWIFT_BACKTRACE=enable=no")
+        defer { free(quiet) }
+        if getenv("SWIFT_BACKTRACE") == nil { env.append(quiet) }
+        env.append(nil)
         var pid: pid_t = 0
-        let r = posix_spawn(&pid, options.runnerPath, &actions, &attr, &cargs, environ)
+        let r = posix_spawn(&pid, options.runnerPath, &actions, &attr, &cargs, &env)
         if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
         let pidfd = chost_pidfd_open(pid)
         if pidfd < 0 {

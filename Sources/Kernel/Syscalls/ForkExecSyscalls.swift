@@ -100,6 +100,7 @@ extension Kernel {
         child.envp = p.envp
         child.comm = p.comm
         child.limits = p.limits
+        k.watchCPULimit(child)   // the child's CPU time starts at zero, its limit goes on
         child.reaper = p.reaper
         child.maxMemoryPages = p.maxMemoryPages
         child.readOnlyStorage = p.readOnlyStorage

@@ -67,7 +67,7 @@ extension Kernel {
     /// re-post the call (never returns normally in that case).
     func ensureMemory(_ t: GuestThread, upTo end: UInt64) throws(SyscallError) {
         if end <= t.memory.size { return }
-        if end > UInt64(t.process.maxMemoryPages) * 65536 { throw .errno(.ENOMEM) }
+        if end > memoryCeiling(t.process) { throw .errno(.ENOMEM) }
         complete(t, 0, action: KCH_ACT_GROW.rawValue, actionArgs: [Kernel.roundUp(end, 65536)])
         throw .suspended
     }

@@ -39,9 +39,10 @@ extension Kernel {
             }),
             (__NR_prlimit64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let pid = t.arg(0)
-                guard let p = pid == 0 ? t.process : k.processes[pid] else { throw .errno(.ESRCH) }
+                guard let p = pid == 0 ? t.process : k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
                 let res = t.arg(1), new = t.uarg(2), old = t.uarg(3)
                 if res < 0 || res >= 16 { throw .errno(.EINVAL) }
+                if !k.mayChangeLimits(of: p, by: t.process) { throw .errno(.EPERM) }
                 var limit: (cur: UInt64, max: UInt64)? = nil
                 if new != 0 {
                     let cur: UInt64 = try t.memory.load(new), max: UInt64 = try t.memory.load(new + 8)
@@ -52,7 +53,7 @@ extension Kernel {
                     try t.memory.store(old, l.cur)
                     try t.memory.store(old + 8, l.max)
                 }
-                if let limit { try k.setRlimit(p, res, limit) }
+                if let limit { try k.setRlimit(p, res, limit, by: t.process) }
                 return 0
             }),
             (__NR_getrlimit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
@@ -68,7 +69,7 @@ extension Kernel {
                 if res < 0 || res >= 16 { throw .errno(.EINVAL) }
                 let widen: (UInt32) -> UInt64 = { $0 == 0xffff_ffff ? UInt64.max : UInt64($0) }
                 let cur: UInt32 = try t.memory.load(t.uarg(1)), max: UInt32 = try t.memory.load(t.uarg(1) + 4)
-                try k.setRlimit(t.process, res, (widen(cur), widen(max)))
+                try k.setRlimit(t.process, res, (widen(cur), widen(max)), by: t.process)
                 return 0
             }),
             (__NR_sysinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
@@ -124,29 +125,5 @@ extension Kernel {
             (__NR_personality, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
             (__NR_membarrier, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
         ]
-    }
-
-    func rlimit(_ p: Process, _ res: Int32) -> (cur: UInt64, max: UInt64) {
-        if let l = p.limits[res] { return l }
-        switch res {
-        case 7: return (UInt64(p.files.limit), 4096)                 // RLIMIT_NOFILE
-        case 3: return (8 << 20, Kernel.RLIM_INFINITY64)            // RLIMIT_STACK (advisory)
-        case 2, 9: let m = UInt64(p.maxMemoryPages) * 65536          // RLIMIT_DATA, RLIMIT_AS
-            return (m, m)
-        case 4: return (0, Kernel.RLIM_INFINITY64)                  // RLIMIT_CORE
-        case 6: return (4096, 4096)                                  // RLIMIT_NPROC
-        default: return (Kernel.RLIM_INFINITY64, Kernel.RLIM_INFINITY64)
-        }
-    }
-
-    func setRlimit(_ p: Process, _ res: Int32, _ l: (cur: UInt64, max: UInt64)) throws(SyscallError) {
-        if l.cur > l.max { throw .errno(.EINVAL) }
-        let old = rlimit(p, res)
-        if l.max > old.max && !p.cred.isRoot { throw .errno(.EPERM) }
-        if res == 7 {
-            if l.cur > 4096 && !p.cred.isRoot { throw .errno(.EPERM) }
-            p.files.limit = Int32(min(l.cur, 1 << 20))
-        }
-        p.limits[res] = l
     }
 }

@@ -69,7 +69,7 @@ extension Kernel {
     }
 
     func cpuTime(_ p: Process) -> UInt64 {
-        guard let r = p.runner else { return 0 }
+        guard let r = p.runner, r.hostPid > 0 else { return 0 }   // (pid 0 would be the kernel's own clock)
         var clk = clockid_t()
         guard clock_getcpuclockid(r.hostPid, &clk) == 0 else { return 0 }
         var ts = timespec()

@@ -148,10 +148,11 @@ final class RegularFile: VFSFile {
         return done
     }
 
-    override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
-        try t.memory.check(addr, count)
+    override func write(_ t: GuestThread, from addr: UInt32, count rawCount: Int, at position: Int64?) throws(SyscallError) -> Int {
+        try t.memory.check(addr, rawCount)
         // O_APPEND writes at the end, even pwrite (Linux's documented bug).
         let start = statusFlags & OpenFlags.O_APPEND != 0 ? try size : (position ?? offset)
+        let count = try vfs.kernel?.fileSizeCheck(t, start: start, count: rawCount) ?? rawCount   // RLIMIT_FSIZE
         if count > 0, start >= 0, let (fd, writable) = hostDescriptor(), writable, start < fs.fileSizeLimit {
             try hostIO(t, fd: fd, write: true, addr: addr, count: count, at: start, updatesOffset: position == nil)
         }
@@ -239,6 +240,7 @@ final class RegularFile: VFSFile {
 
     override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {
         if size < 0 { throw .errno(.EINVAL) }
+        try vfs.kernel?.fileSizeCheck(t, size: size)   // RLIMIT_FSIZE
         try fsCall { () throws(LinuxErrno) in try fs.truncate(inode, to: UInt64(size)) }
         vfs.imageChanged(mountRef, .inode(inode, offset: 0, length: 0))
     }

@@ -498,6 +498,7 @@ extension VFS {
         guard st.isRegular else { throw .errno(.EINVAL) }
         let fs = try writableFS(t, n)
         try checkAccess(st, Access.W, t.process.cred)
+        try kernel?.fileSizeCheck(t, size: length)   // RLIMIT_FSIZE
         try fsCall { () throws(LinuxErrno) in try fs.truncate(VFS.inode(n), to: UInt64(length)) }
         imageChanged(mount(of: n), .inode(VFS.inode(n), offset: 0, length: 0))
     }
