@@ -152,6 +152,7 @@ enum FaultGuests {
             if controlSids.count < 2 { usleep(50_000) }
         }
         #expect(controlSids.count == 2, "both controls run")
+        var serviceSids = controlSids
         let baselineFDs = FaultTests.fdCount(s.pid)
         let workloads = [
             "/bin/sh -c 'while :; do sleep 0.05; done'",                          // blocking calls
@@ -179,7 +180,12 @@ enum FaultGuests {
                 return waitpid(pid, &st, WNOHANG) == pid
             }
             while clients.count < 4 { startVictim() }
-            let victims = FaultTests.runners().filter { !controlSids.contains($0.sid) }
+            // Only this service's runners: other tests run their own guests meanwhile. A
+            // launch's first runner is the service's child and leads a host session that
+            // every runner forked from it inherits.
+            let all = FaultTests.runners()
+            for r in all where r.ppid == s.pid { serviceSids.insert(r.sid) }
+            let victims = all.filter { serviceSids.contains($0.sid) && !controlSids.contains($0.sid) }
             guard !victims.isEmpty else { continue }
             let v = victims[Int(gen.next() % UInt64(victims.count))]
             switch gen.next() % 10 {
@@ -221,10 +227,11 @@ enum FaultGuests {
         }
         #expect(s.running)
         // No runner of ours is left, and the service holds no more descriptors than before.
-        var left = FaultTests.runners()
+        let ours = { FaultTests.runners().filter { serviceSids.contains($0.sid) || $0.ppid == s.pid } }
+        var left = ours()
         for _ in 0..<100 where !left.isEmpty {
             usleep(50_000)
-            left = FaultTests.runners()
+            left = ours()
         }
         #expect(left.isEmpty, "runners left: \(left)")
         let fds = FaultTests.fdCount(s.pid)

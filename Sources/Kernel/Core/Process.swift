@@ -83,6 +83,13 @@ public final class Process {
     /// (EROFS) to this process and its descendants, whatever other launches of the same
     /// service may do (Mount.isReadOnly(for:)). Inherited by fork, kept across execve.
     public var readOnlyStorage = false
+    /// prctl: PR_SET_PDEATHSIG (cleared in a fork child, as on Linux), PR_SET_CHILD_SUBREAPER
+    /// (kept across fork? no: Linux clears it in the child), PR_SET_NO_NEW_PRIVS (inherited,
+    /// never cleared), PR_SET_DUMPABLE.
+    public var parentDeathSignal: Int32 = 0
+    public var isSubreaper = false
+    public var noNewPrivs = false
+    public var dumpable = true
     /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
     public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).

@@ -306,12 +306,22 @@ extension Kernel {
         // answered with exit (ForkExecSyscalls.swift), so that runner does not wait forever.
         threads.removeAll { $0.process === p && !(p.runner.map { $0.hostPid == 0 } ?? false) }
         p.files.closeAll()
-        // Orphans go to init (pid 1), which reaps them; a zombie orphan of a gone init is
-        // reaped at once.
-        let initProcess = processes[p.reaper]
+        // Orphans go to the nearest living ancestor that is a subreaper (prctl
+        // PR_SET_CHILD_SUBREAPER), else to the launch's init, which reaps them; a zombie
+        // orphan of a gone init is reaped at once. A child that asked for a parent-death
+        // signal gets it.
+        // (The launch's init shows as pid 1 to its processes, as a namespace's init would.)
+        var subreaper = processes[p.ppid]
+        var hops = 0   // (a reused pid can make a stale ppid chain loop)
+        while let a = subreaper, !(a.isSubreaper && a.state == .running && a.reaper == p.reaper) {
+            hops += 1
+            subreaper = hops > 64 ? nil : processes[a.ppid]
+        }
+        let initProcess = subreaper ?? processes[p.reaper]
         for c in p.children {
             guard let child = processes[c] else { continue }
-            child.ppid = 1
+            if child.parentDeathSignal != 0 && child.state == .running { send(child.parentDeathSignal, to: child) }
+            child.ppid = subreaper?.pid ?? 1
             if let initProcess, initProcess !== p, initProcess.state == .running {
                 initProcess.children.append(c)
                 if child.state == .zombie { initProcess.childEvents.wakeAll() }

@@ -40,7 +40,7 @@ extension Kernel {
             (__NR_copy_file_range, sys_copy_file_range),
             (__NR_fadvise64_64, sys_fadvise64_64),
             (__NR_readahead, sys_fd_noop),
-            (__NR_sync_file_range, sys_fd_noop),
+            (__NR_sync_file_range, sys_sync_file_range),
             (__NR_flock, sys_flock),
         ] + pathSyscalls()
     }
@@ -206,9 +206,19 @@ extension Kernel {
         return try positionedVector(t, write: false, pos: pos, current: pos == -1)
     }
 
+    /// pwritev2's flags are semantics, not hints: RWF_APPEND (0x10) writes at the end of
+    /// the file whatever the offset (the file offset moves only with offset -1), RWF_DSYNC (2)
+    /// and RWF_SYNC (4) make the data durable before the call returns. RWF_HIPRI (1) and
+    /// RWF_NOWAIT (8) change nothing here: no write to a regular file waits on I/O.
     static func sys_pwritev2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        if t.uarg(5) & ~0x1f != 0 { throw .errno(.EOPNOTSUPP) }
+        let flags = t.uarg(5)
+        if flags & ~0x1f != 0 { throw .errno(.EOPNOTSUPP) }
         let pos = t.arg64(3)
+        let f = try t.process.files.get(t.arg(0))
+        let saved = f.statusFlags
+        if flags & 0x10 != 0 { f.statusFlags |= OpenFlags.O_APPEND }
+        if flags & 0x6 != 0 { f.statusFlags |= OpenFlags.O_DSYNC }
+        defer { f.statusFlags = saved }
         return try positionedVector(t, write: true, pos: pos, current: pos == -1)
     }
 
@@ -449,6 +459,19 @@ extension Kernel {
         let advice = t.arg(5)
         if advice < 0 || advice > 5 || t.arg64(3) < 0 { throw .errno(.EINVAL) }
         if f.node == nil { throw .errno(.ESPIPE) }
+        return 0
+    }
+
+    /// sync_file_range(fd, offset, nbytes, flags) (asm-generic order with 64-bit halves):
+    /// Linux starts or waits for writeback of the range; here any flag that asks for writing
+    /// makes the file's data durable (a superset of what Linux promises).
+    static func sys_sync_file_range(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let f = try ioFile(t, t.arg(0))
+        let offset = t.arg64(1), count = t.arg64(3), flags = t.uarg(5)
+        if flags & ~UInt32(7) != 0 || offset < 0 || count < 0 { throw .errno(.EINVAL) }
+        if f.node == nil { throw .errno(.ESPIPE) }
+        if f is DirectoryFile { throw .errno(.EBADF) }
+        if flags != 0 { try f.sync(t) }
         return 0
     }
 

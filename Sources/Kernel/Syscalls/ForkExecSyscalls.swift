@@ -82,6 +82,10 @@ extension Kernel {
         let flags = t.uarg(0)
         if flags & CLONE_THREAD != 0 { return try k.cloneThread(t, flags: flags) }
         if flags & (CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 { throw .errno(.EINVAL) }
+        // CLONE_NEWNS/NEWCGROUP/NEWUTS/NEWIPC/NEWUSER/NEWPID/NEWNET: no namespaces here, and
+        // a sandboxing tool must not believe it is isolated: EINVAL, as a Linux built
+        // without namespace support answers.
+        if flags & 0x7E02_0000 != 0 { throw .errno(.EINVAL) }
         let p = t.process
         let live = k.processes.values.filter { $0.cred.uid == p.cred.uid && $0.state == .running }.count
         if live >= Int(k.rlimit(p, 6).cur) && !p.cred.isRoot { throw .errno(.EAGAIN) }
@@ -104,6 +108,7 @@ extension Kernel {
         child.reaper = p.reaper
         child.maxMemoryPages = p.maxMemoryPages
         child.readOnlyStorage = p.readOnlyStorage
+        child.noNewPrivs = p.noNewPrivs
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
         child.signals.altstack = p.signals.altstack
@@ -239,7 +244,8 @@ extension Kernel {
 
     static func sys_pipe2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fds = t.uarg(0), flags = t.arg(1)
-        if flags & ~(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK | OpenFlags.O_DIRECT) != 0 { throw .errno(.EINVAL) }
+        // O_DIRECT (packet mode) is refused as Linux before 3.4 did: our pipes are byte streams.
+        if flags & ~(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK) != 0 { throw .errno(.EINVAL) }
         try t.memory.check(fds, 8)
         let pipe = Pipe(kernel: k)
         let nb = flags & OpenFlags.O_NONBLOCK

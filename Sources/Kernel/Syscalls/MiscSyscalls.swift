@@ -116,8 +116,33 @@ extension Kernel {
                     let name = comm + [UInt8](repeating: 0, count: 16 - comm.count)
                     try t.memory.write(t.uarg(1), name)
                     return 0
-                case 1, 2, 36, 37, 38, 39:   // PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS
+                case 1:    // PR_SET_PDEATHSIG: the signal this process gets when its parent ends
+                    let sig = t.arg(1)
+                    if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+                    t.process.parentDeathSignal = sig
                     return 0
+                case 2:    // PR_GET_PDEATHSIG
+                    try t.memory.store(t.uarg(1), t.process.parentDeathSignal)
+                    return 0
+                case 3:    // PR_GET_DUMPABLE
+                    return t.process.dumpable ? 1 : 0
+                case 4:    // PR_SET_DUMPABLE
+                    if t.arg(1) != 0 && t.arg(1) != 1 { throw .errno(.EINVAL) }
+                    t.process.dumpable = t.arg(1) == 1
+                    return 0
+                case 36:   // PR_SET_CHILD_SUBREAPER: orphaned descendants come to this process
+                    t.process.isSubreaper = t.arg(1) != 0
+                    return 0
+                case 37:   // PR_GET_CHILD_SUBREAPER
+                    try t.memory.store(t.uarg(1), Int32(t.process.isSubreaper ? 1 : 0))
+                    return 0
+                case 38:   // PR_SET_NO_NEW_PRIVS (only ever set; nothing here grants privileges)
+                    if t.arg(1) != 1 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
+                    t.process.noNewPrivs = true
+                    return 0
+                case 39:   // PR_GET_NO_NEW_PRIVS
+                    if t.arg(1) != 0 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
+                    return t.process.noNewPrivs ? 1 : 0
                 default:
                     throw .errno(.EINVAL)
                 }

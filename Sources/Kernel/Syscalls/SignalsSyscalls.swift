@@ -123,11 +123,22 @@ extension Kernel {
                 if pid > 0 {
                     guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
                     targets = [p]
+                } else if pid == -1 {
+                    // Every process the caller may signal except itself and its init: a
+                    // launch is its own little system (its top process is its init), so other
+                    // launches of a service are never reached. EPERM only if none could be.
+                    let me = t.process
+                    let all = k.processes.values.filter {
+                        $0.state == .running && $0 !== me && $0.reaper == me.reaper && $0.pid != me.reaper
+                    }
+                    if all.isEmpty { throw .errno(.ESRCH) }
+                    let allowed = all.filter { k.maySignal(me, $0) }
+                    if allowed.isEmpty { throw .errno(.EPERM) }
+                    if sig != 0 { for p in allowed { k.send(sig, to: p, from: me) } }
+                    return 0
                 } else {
                     let group = pid == 0 ? t.process.pgid : -pid
-                    targets = k.processes.values.filter {
-                        $0.state == .running && (pid == -1 ? $0.pid != 1 : $0.pgid == group)
-                    }
+                    targets = k.processes.values.filter { $0.state == .running && $0.pgid == group }
                     if targets.isEmpty { throw .errno(.ESRCH) }
                 }
                 for p in targets where !k.maySignal(t.process, p) { throw .errno(.EPERM) }

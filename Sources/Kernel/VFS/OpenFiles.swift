@@ -6,6 +6,9 @@
 //   DirectoryFile  getdents64 with offsets that stay valid across calls
 //   PathFile       O_PATH descriptors: a location only
 //   DeviceFile     (Devices.swift)   ProcFile (ProcFS.swift)
+#if canImport(Glibc)
+import Glibc
+#endif
 import VFSImage
 
 public class VFSFile: OpenFile {
@@ -160,6 +163,8 @@ final class RegularFile: VFSFile {
             try t.memory.read(addr + UInt32(done), into: chunk)
         }
         if position == nil { offset = start + Int64(n) }
+        // O_SYNC/O_DSYNC (and pwritev2's RWF_SYNC/RWF_DSYNC): durable when write returns.
+        if n > 0 && statusFlags & OpenFlags.O_DSYNC != 0 { try sync(t) }
         return n
     }
 
@@ -216,6 +221,7 @@ final class RegularFile: VFSFile {
             do { try t.memory.read(addr, into: buffer) } catch { buffer.deallocate(); throw error }
         }
         let serial = t.serial
+        let durable = statusFlags & OpenFlags.O_DSYNC != 0   // O_SYNC/O_DSYNC on a bind's file
         let done: (Int32) -> Void = { [weak self, weak t] r in
             defer { buffer.deallocate() }
             guard let self, let t, t.serial == serial, t.inCall else { return }
@@ -228,6 +234,7 @@ final class RegularFile: VFSFile {
             }
             if updatesOffset { self.offset = start + Int64(r) }
             if write && r > 0 { self.vfs.imageChanged(self.mountRef, .inode(self.inode, offset: start, length: Int64(r))) }
+            if write && r > 0 && durable && fdatasync(fd) != 0 { k.fail(t, LinuxErrno(rawValue: errno)); return }
             k.complete(t, r)
         }
         if write {
