@@ -158,23 +158,23 @@ done
 # systemd: kandelo-mount@<systemd-escape -p IMAGE>.service serves IMAGE (see README).
 put_text 0644 "$prefix/lib/systemd/system/kandelo-mount@.service" <<EOF
 # Serve a Kandelo image with kandelo-mount (FUSE mount + the guests' service).
-# Instance: the image's absolute path, escaped:
+# Instance: the image's absolute path, escaped (%f gives it back, with its leading /):
 #   systemctl enable --now "kandelo-mount@\$(systemd-escape -p /srv/rootfs.vfs).service"
 # Mount point: /run/kandelo/<instance name> (e.g. /run/kandelo/srv-rootfs.vfs), unless
 # /etc/kandelo/<instance name>.conf sets MOUNTPOINT=DIR (and OPTIONS=-o opt,... if any).
 # Stopping the unit (or shutdown) unmounts and writes the image back.
 [Unit]
-Description=Kandelo image %I served by kandelo-mount
+Description=Kandelo image %f served by kandelo-mount
 Documentation=man:kandelo-mount(1)
 After=local-fs.target
-RequiresMountsFor=%I
+RequiresMountsFor=%f
 
 [Service]
 Type=simple
 Environment=MOUNTPOINT=/run/kandelo/%i OPTIONS=
 EnvironmentFile=-/etc/kandelo/%i.conf
 ExecStartPre=/bin/mkdir -p \${MOUNTPOINT}
-ExecStart=$prefix/bin/kandelo-mount --foreground --quiet \$OPTIONS %I \${MOUNTPOINT}
+ExecStart=$prefix/bin/kandelo-mount --foreground --quiet \$OPTIONS %f \${MOUNTPOINT}
 # SIGTERM ends the guests, unmounts and checkpoints; the runners are its children.
 KillMode=mixed
 TimeoutStopSec=120

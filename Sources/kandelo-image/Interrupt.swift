@@ -24,7 +24,7 @@ final class InterruptCleanup {
             }
             sigemptyset(&a.sa_mask)
             for t in Self.signals { sigaddset(&a.sa_mask, t) }
-            a.sa_flags = Int32(SA_RESETHAND)
+            a.sa_flags = 0
             var prev = sigaction()
             sigaction(s, &a, &prev)
             old.append(prev)
