@@ -137,6 +137,12 @@ for tool in sdk/bin/kandelo-*; do
 # the sysroot installed beside it (KANDELO_SYSROOT in the environment wins).
 KANDELO_SYSROOT=\${KANDELO_SYSROOT:-$prefix/lib/kandelo/sysroot}
 export KANDELO_SYSROOT
+# The SDK names a cache directory from HOME even when it needs none; an empty environment
+# (env -i, systemd units) has no HOME.
+if [ -z "\${KANDELO_CACHE:-}\${XDG_CACHE_HOME:-}\${HOME:-}" ]; then
+    KANDELO_CACHE=\${TMPDIR:-/tmp}/kandelo-cache-\$(id -u)
+    export KANDELO_CACHE
+fi
 exec "$sdk/bin/$name" "\$@"
 EOF
 done

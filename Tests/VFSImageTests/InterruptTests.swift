@@ -1,6 +1,7 @@
-// InterruptTests.swift: ^C during `kandelo-image build` leaves nothing half-written. The
-// image is written to a temporary file beside OUT and renamed over it; SIGINT while that
-// file is being written removes it, so OUT is either absent or the file it was before.
+// InterruptTests.swift: what a person waiting on `kandelo-image build` sees and may do.
+// ^C leaves nothing half-written: the image is written to a temporary file beside OUT and
+// renamed over it; SIGINT while that file is being written removes it, so OUT is either
+// absent or the file it was before. Progress shows on a terminal and nowhere else.
 
 import Foundation
 import Testing
@@ -33,6 +34,38 @@ import Glibc
         let rc = posix_spawn(&pid, argv[0], &fa, &attr, cargs, environ)
         precondition(rc == 0, "posix_spawn: \(rc)")
         return pid
+    }
+
+    @Test func progressOnATerminalOnly() throws {
+        let dir = TempDir("kprogress")
+        let tree = dir.file("tree")
+        try FileManager.default.createDirectory(atPath: tree + "/d", withIntermediateDirectories: true)
+        for i in 0..<300 { try Data("file \(i)\n".utf8).write(to: URL(fileURLWithPath: tree + "/d/f\(i)")) }
+        let exe = builtExecutable("kandelo-image")
+        // stderr on a pty: the progress line (redrawn with \r and erase-line) is there.
+        let py = """
+            import os, pty, sys
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(sys.argv[1], sys.argv[1:])
+            out = b''
+            while True:
+                try:
+                    d = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not d: break
+                out += d
+            os.waitpid(pid, 0)
+            sys.stdout.write(repr(out))
+            """
+        try py.write(toFile: dir.file("tty.py"), atomically: true, encoding: .utf8)
+        let tty = try run("/usr/bin/python3", [dir.file("tty.py"), exe, "build", "--from-dir", tree, "-o", dir.file("a.vfs")])
+        #expect(tty.stdout.contains("\\r\\x1b[Kbuilding ") && tty.stdout.contains(" entries, "), "\(tty.stdout)")
+        // In a script (stderr a pipe): no progress, only the one-line summary.
+        let piped = try run(exe, ["build", "--from-dir", tree, "-o", dir.file("b.vfs")])
+        #expect(piped.status == 0 && !piped.stderr.contains("building") && !piped.stderr.contains("\r"), "\(piped.stderr)")
+        #expect(piped.stderr.hasPrefix("wrote \(dir.file("b.vfs")):") && piped.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func ctrlCWhileWritingLeavesTheOldOutputAndNoTemporaryFile() throws {
