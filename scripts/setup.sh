@@ -21,12 +21,16 @@ if ((${#missing[@]})); then
 fi
 
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
+# KANDELO_SWIFTPM_IGNORE_LOCK=1: build without taking .build's lock. Only for a caller that
+# holds it while nothing builds — the test suite (`swift test`) running scripts/demo.sh.
+lock=()
+[ "${KANDELO_SWIFTPM_IGNORE_LOCK:-0}" = 1 ] && lock=(--ignore-lock)
 # Our products only: a bare `swift build` also builds every target of the dependencies
 # (WasmKit's CLI, swift-syntax ...), minutes for nothing.
 products=(kandelo-image kandelo-mount kandelo-launch kandelo-runner)
 echo "setup: building (debug)" >&2
-for p in "${products[@]}"; do swift build --product "$p"; done
+for p in "${products[@]}"; do swift build "${lock[@]}" --product "$p"; done
 if [ "${1:-}" = release ]; then
     echo "setup: building (release)" >&2
-    for p in "${products[@]}"; do swift build -c release --product "$p"; done
+    for p in "${products[@]}"; do swift build "${lock[@]}" -c release --product "$p"; done
 fi

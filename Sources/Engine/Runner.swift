@@ -293,7 +293,7 @@ public final class Runner: @unchecked Sendable {
                 break
             default:
                 report(KCH_NR_FAILED, arg: Int32(KCH_FAIL_INVALID),
-                       message: "not a Kandelo guest: it imports \(imp.module).\(imp.name) (build with kandelo-cc)")
+                       message: ForeignABI.describe(module.imports.map { ($0.module, $0.name) }))
             }
         }
         if minPages > UInt64(config.maxPages) {

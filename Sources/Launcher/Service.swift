@@ -254,8 +254,12 @@ public final class Service {
         defer { for fd in fds { close(fd) } }
         guard c.top == nil else { return fail(c, status: Launcher.statusLauncherFailed, "one launch per connection") }
         guard fds.count == 3 else { return fail(c, status: Launcher.statusLauncherFailed, "a launch needs stdin, stdout and stderr") }
-        let argv = m.all("arg")
-        guard let program = argv.first, !program.isEmpty else { return fail(c, status: 64, "no program") }
+        var argv = m.all("arg")
+        // No program (an empty first argument): the live image's login shell for the uid.
+        if argv.first?.isEmpty ?? true {
+            argv = [Array(LoginShell.resolve(image.fs, uid: UInt32(m.int("uid") ?? 0)).utf8)] + argv.dropFirst()
+        }
+        let program = argv[0]
         var stdio: [OpenFile] = []
         var session: TerminalSession? = nil
         if m.int("tty") == 1 {

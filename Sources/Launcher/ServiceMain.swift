@@ -23,9 +23,14 @@ import VFSImage
 
 public enum ServiceMain {
     public static func run(imagePath: String, mountPoint: String, foreground: Bool, options: MountOptions,
-                           binds: [Bind] = []) -> Int32 {
+                           binds: [Bind] = [], announce: Bool = false) -> Int32 {
         let log = Logger(label: "kandelo-mount")
         signal(SIGPIPE, SIG_IGN)
+        // Inside its own mount (or over its own file): say so, not "already served".
+        if let e = Preflight.ownMountRefusal(image: imagePath, mountPoint: mountPoint) {
+            log.error("\(e)")
+            return 1
+        }
         // Already served? Say where, rather than "locked".
         if Control.liveSocket(forImage: imagePath) != nil {
             let image = Control.absolute(imagePath)
@@ -49,10 +54,16 @@ public enum ServiceMain {
         let server: FuseServer
         do {
             try Preflight.checkFuseDevice()
+            try Preflight.checkAllowOther(options)
             let dir = try Preflight.checkMountPoint(mountPoint)
             let path = try Preflight.checkImage(imagePath)
+            try Preflight.checkMountPointAgainstImage(image: path, mountPoint: dir)
             do { image = try ImageFile.open(path, readOnly: options.readOnly, verify: true) }
             catch { throw MountError.image("\(imagePath): \(error)") }
+            if let why = ImageABI.refusal(image.fs, image: imagePath) {
+                try? image.close()
+                throw MountError.image(why)
+            }
             if image.replayedRecords > 0 {
                 log.notice("\(imagePath): applied \(image.replayedRecords) journal record(s) left by an earlier run")
             }
@@ -65,6 +76,7 @@ public enum ServiceMain {
             log.error("\(error)")
             return 1
         }
+        if announce { ServiceAnnouncement.print(image: image.path, mountPoint: server.mountPoint) }
         if detach {
             do { try Daemon.detach() } catch {
                 log.error("\(error)")

@@ -142,6 +142,13 @@ public enum Launcher {
             return statusLauncherFailed
         }
         trace.mark("image open")
+        if let why = ImageABI.refusal(image.fs, image: req.imagePath) {
+            say(why)
+            finish(image)
+            return statusLauncherFailed
+        }
+        // No program: the image's login shell for the uid (LoginShell.swift).
+        let program = req.program.isEmpty ? LoginShell.resolve(image.fs, uid: req.uid) : req.program
         let vfs: VFS
         do { vfs = try VFS.standard(image: image.fs) } catch {
             say("\(req.imagePath): cannot set up the filesystem: \(error)")
@@ -198,8 +205,8 @@ public enum Launcher {
             }
             stdio.append(f)
         }
-        var spawn = SpawnRequest(path: Array(req.program.utf8),
-                                 argv: ([req.program] + req.arguments).map { Array($0.utf8) },
+        var spawn = SpawnRequest(path: Array(program.utf8),
+                                 argv: ([program] + req.arguments).map { Array($0.utf8) },
                                  envp: merge(defaultEnvironment(), req.environment).map { Array($0.utf8) },
                                  stdio: stdio)
         spawn.cwd = Array(req.workingDirectory.utf8)
@@ -232,7 +239,7 @@ public enum Launcher {
         }
         raw?.restore()
         signals.stop()
-        if let why = kernel.failures[process.pid] { say("\(req.program): \(why)") }
+        if let why = kernel.failures[process.pid] { say("\(program): \(why)") }
         kernel.reap(process)
         trace.mark("guest ran")
         finish(image)

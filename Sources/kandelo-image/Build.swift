@@ -30,6 +30,7 @@ struct Build: ParsableCommand {
     @Option(name: .customLong("max-size"), help: "Maximum size the filesystem may grow to (default: 4 × --sab-size; from a directory, enough for it).")
     var maxSize: Int?
     @Option(name: .customLong("kernel-abi"), help: "Record this kernel ABI version in the image metadata.") var kernelAbi: UInt64?
+    @Option(name: .customLong("linux-abi"), help: "Record the Kandelo for Linux guest ABI version its programs need (sdk/include/kandelo/abi.h); newer kernels' images are refused by older ones.") var linuxAbi: UInt64?
     @Option(name: .customLong("abi-snapshot-sha256"), help: "Record the ABI snapshot hash (needs --kernel-abi).") var abiSha: String?
     @Option(name: .customLong("created-by"), help: "The metadata's createdBy string.") var createdBy = "kandelo-image build"
     @Flag(name: .customLong("device-nodes"), help: "Store c/b manifest lines as device nodes instead of skipping them.")
@@ -38,7 +39,7 @@ struct Build: ParsableCommand {
 
     func run() throws {
         var o = BuildOptions()
-        o.sabSize = sabSize; o.maxSize = maxSize; o.kernelAbi = kernelAbi; o.abiSnapshotSha256 = abiSha
+        o.sabSize = sabSize; o.maxSize = maxSize; o.kernelAbi = kernelAbi; o.linuxAbi = linuxAbi; o.abiSnapshotSha256 = abiSha
         o.createdBy = createdBy; o.repoRoot = repoRoot; o.deviceNodes = deviceNodes
         if let e = getenv("SOURCE_DATE_EPOCH") {
             guard let s = UInt64(String(cString: e)) else { throw fail("SOURCE_DATE_EPOCH must be whole seconds") }
@@ -62,6 +63,10 @@ struct Build: ParsableCommand {
             }
         } catch let e as BuildError { progress.finish(); throw fail(e.description) }
         progress.finish()
+        // ^C (or SIGTERM/SIGHUP) while the image is written removes the temporary file:
+        // OUT is either the complete new image or what it was before.
+        let cleanup = InterruptCleanup(removing: ImageFile.temporaryPath(for: output))
+        defer { cleanup.disarm() }
         do { try ImageFile.save(fs, to: output, compressed: output.hasSuffix(".zst"), level: 19) }
         catch { throw fail("\(output): \(error)") }
         if !quiet {

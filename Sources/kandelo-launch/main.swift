@@ -74,7 +74,7 @@ struct KandeloLaunch: ParsableCommand {
     @Option(help: ArgumentHelp("Mount host directory HOSTDIR over directory GUESTDIR of the image (repeatable); the guest cannot reach outside HOSTDIR; ':ro' makes it read-only.", valueName: "HOSTDIR:GUESTDIR[:ro]"))
     var bind: [String] = []
 
-    @Argument(help: "The program's path inside the image.")
+    @Argument(help: "The program's path inside the image (default: the login shell of --uid in the image's /etc/passwd, else /bin/sh).")
     var program: String?
 
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the program.")
@@ -83,7 +83,6 @@ struct KandeloLaunch: ParsableCommand {
     func validate() throws {
         if image == nil && mount == nil { throw ValidationError("give the image (--image IMAGE) or a mount point (--mount DIR)") }
         if image != nil && mount != nil { throw ValidationError("give --image or --mount, not both") }
-        if program == nil && !list && kill == nil { throw ValidationError("missing the program to run") }
         if tty && noTTY { throw ValidationError("-t and -T contradict each other") }
         if standalone && mount != nil {
             throw ValidationError("--standalone runs an image in this process (--image IMAGE); a mounted image is served by its kandelo-mount")
@@ -115,7 +114,8 @@ struct KandeloLaunch: ParsableCommand {
             }
             throw ExitCode(list ? Client.list(socket: service) : Client.kill(socket: service, pid: kill!, signal: signal))
         }
-        let program = self.program!
+        // No program: the image's login shell (its /etc/passwd entry for --uid, else /bin/sh).
+        let program = self.program ?? ""
         var req = LaunchRequest(imagePath: image ?? "", program: program,
                                 arguments: arguments.first == "--" ? Array(arguments.dropFirst()) : arguments)
         req.environment = e

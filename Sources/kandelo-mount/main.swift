@@ -34,6 +34,8 @@ struct KandeloMountCommand: ParsableCommand {
     @Flag(name: .short, help: .hidden) var s = false
     @Flag(name: .short, help: .hidden) var v = false
     @Option(name: .short, help: .hidden) var t: String?
+    @Flag(name: .shortAndLong, help: "Do not print where the image is served and how to run guests.")
+    var quiet = false
     @Option(help: ArgumentHelp("Mount host directory HOSTDIR over directory GUESTDIR of the image for the guests this service runs (repeatable; ':ro' read-only). The host's mount of the image does not show it.", valueName: "HOSTDIR:GUESTDIR[:ro]"))
     var bind: [String] = []
 
@@ -49,7 +51,11 @@ struct KandeloMountCommand: ParsableCommand {
             case .failure(let e): throw ValidationError(e.description)
             }
         }
-        let status = ServiceMain.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options, binds: binds)
+        // As mount(8)'s helper (mount.fuse.kandelo, or -t given) stay silent, as mount helpers are.
+        let name = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+        let announce = !quiet && t == nil && !name.hasPrefix("mount.")
+        let status = ServiceMain.run(imagePath: image, mountPoint: mountPoint, foreground: foreground, options: options,
+                                     binds: binds, announce: announce)
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -18,6 +18,9 @@ public struct BuildOptions: Sendable {
     /// Growth ceiling; nil = 4 × sabSize (mkrootfs's default), or enough for the tree.
     public var maxSize: Int? = nil
     public var kernelAbi: UInt64? = nil
+    /// Kandelo for Linux guest ABI the image's programs need (metadata "linuxAbi"; see
+    /// Sources/Launcher/LoginShell.swift ImageABI). Not Kandelo's kernelAbi numbering.
+    public var linuxAbi: UInt64? = nil
     public var abiSnapshotSha256: String? = nil
     public var createdBy = "kandelo-image build"
     /// Every inode's times, in ms (SOURCE_DATE_EPOCH × 1000). Manifest builds default to 0;
@@ -227,12 +230,12 @@ public enum Builder {
     }
 
     static func setBuildMetadata(_ fs: SharedFS, _ o: BuildOptions) throws(BuildError) {
-        guard let abi = o.kernelAbi else {
-            if o.abiSnapshotSha256 != nil { throw BuildError("--abi-snapshot-sha256 needs --kernel-abi") }
-            return
-        }
-        var pairs: [(String, JSONValue)] = [("version", .int(1)), ("kernelAbi", .int(abi))]
+        if o.kernelAbi == nil && o.abiSnapshotSha256 != nil { throw BuildError("--abi-snapshot-sha256 needs --kernel-abi") }
+        guard o.kernelAbi != nil || o.linuxAbi != nil else { return }
+        var pairs: [(String, JSONValue)] = [("version", .int(1))]
+        if let abi = o.kernelAbi { pairs.append(("kernelAbi", .int(abi))) }
         if let h = o.abiSnapshotSha256 { pairs.append(("abiSnapshotSha256", .string(h))) }
+        if let abi = o.linuxAbi { pairs.append(("linuxAbi", .int(abi))) }
         pairs.append(("createdBy", .string(o.createdBy)))
         do { try fs.setMetadata(.object(pairs)) } catch { throw BuildError("metadata: \(error)") }
     }

@@ -197,11 +197,15 @@ public final class ImageFile {
 
     // MARK: saving
 
+    /// The temporary file `save` writes before renaming it over `path` (this process's).
+    public static func temporaryPath(for path: String) -> String {
+        HostPath.directory(of: path) + "/." + HostPath.name(of: path) + ".tmp-\(getpid())"
+    }
+
     /// Writes `fs` as an image at `path` atomically: temporary file, fsync, rename, fsync dir.
     /// The original file's permission bits are kept. Nothing is changed on failure.
     public static func save(_ fs: SharedFS, to path: String, compressed: Bool, level: Int32 = 3) throws(ImageError) {
-        let dir = HostPath.directory(of: path)
-        let tmp = dir + "/." + HostPath.name(of: path) + ".tmp-\(getpid())"
+        let tmp = temporaryPath(for: path)
         let mode = HostPath.stat(path).map { $0.st_mode & 0o7777 } ?? 0o644
         let out = try HostFile.open(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
