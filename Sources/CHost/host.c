@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "CHost.h"
 #include <errno.h>
+#include <sched.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -55,4 +57,19 @@ int chost_ioctl_int(int fd, unsigned long request, long arg) {
 long chost_getrandom(void *buf, size_t len) {
     long n = syscall(SYS_getrandom, buf, len, 0);
     return n < 0 ? -errno : n;
+}
+
+/* CPU affinity of one host thread; `mask` is a cpu_set_t's bytes (bit n = CPU n). */
+int chost_set_affinity(int tid, const void *mask, size_t size) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    memcpy(&set, mask, size < sizeof set ? size : sizeof set);
+    return sched_setaffinity(tid, sizeof set, &set) ? -errno : 0;
+}
+
+int chost_get_affinity(int tid, void *mask, size_t size) {
+    cpu_set_t set;
+    if (sched_getaffinity(tid, sizeof set, &set)) return -errno;
+    memcpy(mask, &set, size < sizeof set ? size : sizeof set);
+    return 0;
 }

@@ -16,6 +16,9 @@ int chost_memfd(const char *name);          /* MFD_CLOEXEC; -errno on failure */
 int chost_eventfd(void);                    /* EFD_CLOEXEC|EFD_NONBLOCK */
 int chost_signalfd(const void *sigset);     /* SFD_CLOEXEC; sigset is a sigset_t * */
 int chost_pidfd_open(int pid);
+/* sched_{set,get}affinity of host thread `tid` (behind _GNU_SOURCE); -errno on failure. */
+int chost_set_affinity(int tid, const void *mask, size_t size);
+int chost_get_affinity(int tid, void *mask, size_t size);
 /* glibc's POSIX_SPAWN_SETSID (behind _GNU_SOURCE): the child calls setsid(). */
 #define CHOST_POSIX_SPAWN_SETSID 0x80
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */

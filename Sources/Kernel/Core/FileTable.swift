@@ -28,8 +28,11 @@ public enum OpenFlags {
     public static let O_SYNC: Int32 = 0o4010000
     public static let O_PATH: Int32 = 0o10000000
     public static let O_TMPFILE: Int32 = 0o20200000
+    /// O_ASYNC: signal-driven I/O, which this kernel does not deliver (F_SETFL and FIOASYNC
+    /// refuse it with EINVAL rather than accept it and never send SIGIO).
+    public static let O_ASYNC: Int32 = 0o20000
     /// Flags F_SETFL may change.
-    public static let settable: Int32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | 0o20000 /* O_ASYNC */
+    public static let settable: Int32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME
 }
 
 public class OpenFile {
@@ -38,6 +41,10 @@ public class OpenFile {
     public var offset: Int64 = 0
     /// Descriptors (in all processes) referring to this description.
     public internal(set) var references = 0
+    /// F_SETOWN/F_SETSIG bookkeeping (read back by F_GETOWN/F_GETSIG). Nothing is signalled:
+    /// O_ASYNC, which would make it matter, is refused.
+    public var owner: Int32 = 0
+    public var ownerSignal: Int32 = 0
 
     public init(flags: Int32) {
         self.statusFlags = flags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY

@@ -87,6 +87,8 @@ public final class Process {
     /// (kept across fork? no: Linux clears it in the child), PR_SET_NO_NEW_PRIVS (inherited,
     /// never cleared), PR_SET_DUMPABLE.
     public var parentDeathSignal: Int32 = 0
+    /// The nice value (setpriority; inherited by fork, kept across execve).
+    public var nice: Int32 = 0
     public var isSubreaper = false
     public var noNewPrivs = false
     public var dumpable = true

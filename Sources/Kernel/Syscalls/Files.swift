@@ -268,6 +268,7 @@ extension Kernel {
             return f.statusFlags
         case 4:         // F_SETFL
             if f.isPath { throw .errno(.EBADF) }
+            if arg & OpenFlags.O_ASYNC != 0 { throw .errno(.EINVAL) }   // no SIGIO here
             f.statusFlags = (f.statusFlags & ~OpenFlags.settable) | (arg & OpenFlags.settable)
             return 0
         case 5, 6, 7, 12, 13, 14, 36, 37, 38:   // F_GETLK/SETLK/SETLKW (+64, OFD)
@@ -286,10 +287,17 @@ extension Kernel {
             if type == F_RDLCK && !f.canRead { throw .errno(.EBADF) }
             if type == F_WRLCK && !f.canWrite { throw .errno(.EBADF) }
             return 0
-        case 8, 10:     // F_SETOWN, F_SETSIG
+        case 8:         // F_SETOWN (kept; nothing is sent: O_ASYNC is refused)
+            f.owner = arg
             return 0
-        case 9, 11:     // F_GETOWN, F_GETSIG
+        case 9:         // F_GETOWN
+            return f.owner
+        case 10:        // F_SETSIG
+            if arg < 0 || arg > 64 { throw .errno(.EINVAL) }
+            f.ownerSignal = arg
             return 0
+        case 11:        // F_GETSIG
+            return f.ownerSignal
         case 1025:      // F_GETLEASE
             return 2
         case 1024, 1026:  // F_SETLEASE, F_NOTIFY
@@ -315,8 +323,9 @@ extension Kernel {
             let on: Int32 = try t.memory.load(arg)
             if on != 0 { f.statusFlags |= OpenFlags.O_NONBLOCK } else { f.statusFlags &= ~OpenFlags.O_NONBLOCK }
             return 0
-        case 0x5452:    // FIOASYNC
-            _ = try t.memory.load(arg, as: Int32.self)
+        case 0x5452:    // FIOASYNC: turning it on is refused (no SIGIO here), off is a no-op
+            let on: Int32 = try t.memory.load(arg)
+            if on != 0 { throw .errno(.EINVAL) }
             return 0
         case 0x541B:    // FIONREAD
             if let r = f as? RegularFile {

@@ -109,6 +109,7 @@ extension Kernel {
         child.maxMemoryPages = p.maxMemoryPages
         child.readOnlyStorage = p.readOnlyStorage
         child.noNewPrivs = p.noNewPrivs
+        child.nice = p.nice
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
         child.signals.altstack = p.signals.altstack

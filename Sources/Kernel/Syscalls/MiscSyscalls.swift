@@ -86,21 +86,14 @@ extension Kernel {
                 return 0
             }),
             (__NR_sched_yield, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_sched_getaffinity, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let size = Int(t.uarg(1))
-                if size < 4 || size % 4 != 0 { throw .errno(.EINVAL) }
-                let cpus = max(1, min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 32))
-                let mask: UInt32 = cpus >= 32 ? UInt32.max : (1 << UInt32(cpus)) - 1
-                try t.memory.store(t.uarg(2), mask)
-                return 4
-            }),
-            (__NR_sched_setaffinity, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
+            (__NR_sched_getaffinity, sys_sched_getaffinity),
+            (__NR_sched_setaffinity, sys_sched_setaffinity),
             (__NR_sched_getscheduler, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
             (__NR_sched_getparam, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try t.memory.store(t.uarg(1), Int32(0)); return 0 }),
             (__NR_sched_get_priority_max, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.arg(0) == 0 ? 0 : 99 }),
             (__NR_sched_get_priority_min, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.arg(0) == 0 ? 0 : 1 }),
-            (__NR_getpriority, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 20 }),
-            (__NR_setpriority, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
+            (__NR_getpriority, sys_getpriority),
+            (__NR_setpriority, sys_setpriority),
             (__NR_getcpu, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), UInt32(0)) }
                 if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), UInt32(0)) }
@@ -150,5 +143,88 @@ extension Kernel {
             (__NR_personality, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
             (__NR_membarrier, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
         ]
+    }
+
+    // MARK: scheduling: nice values and CPU affinity act on the runners, the host processes
+    // that run the guests (a guest thread is a host thread of its runner).
+
+    /// The processes setpriority/getpriority name: PRIO_PROCESS 0, PRIO_PGRP 1, PRIO_USER 2.
+    func priorityTargets(_ t: GuestThread, which: Int32, who: Int32) throws(SyscallError) -> [Process] {
+        let me = t.process
+        let live = processes.values.filter { $0.state == .running }
+        switch which {
+        case 0: return live.filter { $0.pid == (who == 0 ? me.pid : who) }
+        case 1: return live.filter { $0.pgid == (who == 0 ? me.pgid : who) }
+        case 2: return live.filter { $0.cred.uid == (who == 0 ? me.cred.uid : UInt32(bitPattern: who)) }
+        default: throw .errno(.EINVAL)
+        }
+    }
+
+    /// getpriority(2): the kernel's 20 - nice of the highest-priority target (libc turns it
+    /// back into a nice value).
+    static func sys_getpriority(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let targets = try k.priorityTargets(t, which: t.arg(0), who: t.arg(1))
+        guard let best = targets.map(\.nice).min() else { throw .errno(.ESRCH) }
+        return 20 - best
+    }
+
+    /// setpriority(2): Linux's rules (the caller's euid must own the target unless root; only
+    /// root lowers a nice value), then the runner's host nice value follows. A nice value
+    /// below the service's own needs the service to run as root: otherwise the host keeps
+    /// the runner where it can, and the guest still reads back what it set.
+    static func sys_setpriority(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let targets = try k.priorityTargets(t, which: t.arg(0), who: t.arg(1))
+        if targets.isEmpty { throw .errno(.ESRCH) }
+        let nice = min(max(t.arg(2), -20), 19)
+        let c = t.process.cred
+        for p in targets {
+            if !c.isRoot && c.euid != p.cred.uid && c.euid != p.cred.euid { throw .errno(.EPERM) }
+            if nice < p.nice && !c.isRoot { throw .errno(.EACCES) }
+        }
+        for p in targets {
+            p.nice = nice
+            if let r = p.runner, r.hostPid > 0 { _ = Glibc.setpriority(__priority_which_t(0), id_t(r.hostPid), nice) }
+        }
+        return 0
+    }
+
+    /// The host thread behind guest `pid` (0: the caller's own thread).
+    func hostThread(_ t: GuestThread, _ pid: Int32) throws(SyscallError) -> pid_t {
+        if pid == 0 || pid == t.tid {
+            let tid = pid_t(bitPattern: t.slot.pointee.host_tid)
+            if tid > 0 { return tid }
+        }
+        guard let th = threads.first(where: { $0.tid == (pid == 0 ? t.tid : pid) }), th.process.state == .running,
+              let r = th.process.runner, r.hostPid > 0 else { throw .errno(.ESRCH) }
+        let tid = pid_t(bitPattern: th.slot.pointee.host_tid)
+        return tid > 0 ? tid : r.hostPid
+    }
+
+    /// sched_setaffinity(2): the mask (guest bytes, CPU n = bit n) becomes the host thread's.
+    static func sys_sched_setaffinity(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let len = Int(t.uarg(1))
+        if len == 0 { throw .errno(.EINVAL) }
+        let bytes = try t.memory.read(t.uarg(2), count: min(len, 128))
+        let host = try k.hostThread(t, t.arg(0))
+        if t.arg(0) != 0, let target = k.threads.first(where: { $0.tid == t.arg(0) }) {
+            let c = t.process.cred, tc = target.process.cred
+            if !c.isRoot && c.euid != tc.uid && c.euid != tc.euid { throw .errno(.EPERM) }
+        }
+        let r = bytes.withUnsafeBytes { chost_set_affinity(host, $0.baseAddress, $0.count) }
+        if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+        return 0
+    }
+
+    /// sched_getaffinity(2): the host thread's mask; returns the bytes written.
+    static func sys_sched_getaffinity(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let size = Int(t.uarg(1))
+        if size < 4 || size % 4 != 0 { throw .errno(.EINVAL) }
+        let host = try k.hostThread(t, t.arg(0))
+        let n = min(size, 128)   // sizeof(cpu_set_t) on the host
+        var bytes = [UInt8](repeating: 0, count: n)
+        let r = bytes.withUnsafeMutableBytes { chost_get_affinity(host, $0.baseAddress, $0.count) }
+        if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+        try t.memory.write(t.uarg(2), bytes)
+        return Int32(n)
     }
 }

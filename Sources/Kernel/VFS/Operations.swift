@@ -106,6 +106,10 @@ extension VFS {
             }
             if flags & O.O_TRUNC != 0 { mask |= Access.W }
             try checkAccess(st, mask, t.process.cred)
+            // O_NOATIME: only the file's owner (or root) may ask for it.
+            if flags & O.O_NOATIME != 0 && st.uid != t.process.cred.euid && !t.process.cred.isRoot {
+                throw .errno(.EPERM)
+            }
             if wantsWrite && (st.isRegular || st.isDirectory) && mount(of: node).isReadOnly(for: t.process) {
                 throw .errno(.EROFS)
             }
