@@ -48,6 +48,9 @@ final class FifoDuplexEnd: OpenFile {
     override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
         try writer.write(t, from: addr, count: count, at: position)
     }
+    override func writev(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
+        try writer.writev(t, iov, at: position)   // (a blocking write's progress spans the vectors)
+    }
     override func stat(_ t: GuestThread) throws(SyscallError) -> KStat { try reader.stat(t) }
     override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
         try reader.ioctl(t, request: request, arg: arg)

@@ -1,4 +1,4 @@
-// Pipe.swift: pipes (pipe2) and, later, FIFOs. A ring buffer of 64 KiB with Linux's
+// Pipe.swift: pipes (pipe2) and the pipes behind FIFOs (Fifo.swift). A ring buffer of 64 KiB with Linux's
 // rules: reads block while empty and writers exist, return 0 (EOF) once none is left;
 // writes of at most PIPE_BUF bytes are atomic; writing with no reader raises SIGPIPE and
 // fails with EPIPE; O_NONBLOCK gives EAGAIN instead of blocking.
@@ -62,30 +62,57 @@ public final class PipeEnd: OpenFile {
     }
 
     public override func write(_ t: GuestThread, from addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
+        try writev(t, [(addr, count)], at: position)
+    }
+
+    /// A blocking write completes (Linux's pipe_write): what fits goes in, then the call
+    /// blocks and, when run again, goes on after what it already wrote (`t.partial`, kept
+    /// for this call only); a signal ends it with the count written so far (Kernel
+    /// checkSignals), EINTR only if nothing was. Writes of at most PIPE_BUF bytes are atomic.
+    /// O_NONBLOCK: what fits, or EAGAIN.
+    public override func writev(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
         guard !isReader else { throw .errno(.EBADF) }
         if position != nil { throw .errno(.ESPIPE) }
         let p = pipe
+        let total = iov.reduce(0) { $0 + $1.len }
+        let already = t.partial?.serial == t.serial ? t.partial!.done : 0
         if p.readers == 0 {
             p.kernel.send(Signal.SIGPIPE, to: t.process)
+            if already > 0 { t.partial = nil; return already }
             throw .errno(.EPIPE)
         }
-        if count == 0 { return 0 }
-        try t.memory.check(addr, count)
+        if total == 0 { return 0 }
+        for v in iov { try t.memory.check(v.base, v.len) }
         let space = Pipe.capacity - p.count
-        // Small writes go in whole or wait; large ones take what fits (a short write).
-        if space == 0 || (count <= Pipe.atomicSize && space < count) {
+        let remaining = total - already
+        if space == 0 || (total <= Pipe.atomicSize && space < remaining) {
             if isNonBlocking { throw .errno(.EAGAIN) }
             throw .block(p.writable)
         }
-        let n = min(count, space)
-        let tail = (p.head + p.count) % Pipe.capacity
-        let first = min(n, Pipe.capacity - tail)
-        let b = p.buffer
-        try t.memory.read(addr, into: UnsafeMutableRawBufferPointer(rebasing: b[tail..<tail + first]))
-        if n > first { try t.memory.read(addr + UInt32(first), into: UnsafeMutableRawBufferPointer(rebasing: b[0..<n - first])) }
-        p.count += n
+        let n = min(remaining, space)
+        // Copy bytes [already, already + n) of the vectors into the ring.
+        var skip = already, copied = 0
+        for v in iov where copied < n {
+            if skip >= v.len { skip -= v.len; continue }
+            let take = min(v.len - skip, n - copied)
+            let tail = (p.head + p.count) % Pipe.capacity
+            let first = min(take, Pipe.capacity - tail)
+            let b = p.buffer
+            let src = v.base + UInt32(skip)
+            try t.memory.read(src, into: UnsafeMutableRawBufferPointer(rebasing: b[tail..<tail + first]))
+            if take > first { try t.memory.read(src + UInt32(first), into: UnsafeMutableRawBufferPointer(rebasing: b[0..<take - first])) }
+            p.count += take
+            copied += take
+            skip = 0
+        }
         p.readable.wakeAll()
-        return n
+        let done = already + n
+        if done < total && !isNonBlocking {
+            t.partial = (t.serial, done)
+            throw .block(p.writable)
+        }
+        t.partial = nil
+        return done
     }
 
     public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat {

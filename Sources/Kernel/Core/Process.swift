@@ -161,6 +161,9 @@ public final class GuestThread {
     var inCall = false
     /// The runner is dead: its slot must never be written again (Kernel.complete).
     var runnerGone = false
+    /// A blocking write that already moved `done` bytes of call `serial` and waits for room
+    /// for the rest (Pipe.swift); a signal then ends the call with `done`.
+    var partial: (serial: UInt64, done: Int)?
 
     init(tid: Int32, process: Process, slot: UnsafeMutablePointer<kch_slot>, slotIndex: UInt32 = 0) {
         self.tid = tid

@@ -268,7 +268,13 @@ extension Kernel {
             let neverRestarted: [Int32] = [__NR_rt_sigsuspend, __NR_clock_nanosleep_time64, __NR_ppoll_time64,
                                            __NR_pselect6_time64, __NR_rt_sigtimedwait_time64]
             let restartable = restart && !neverRestarted.contains(t.nr)
-            complete(t, restartable ? -LinuxErrno.ERESTART.rawValue : -LinuxErrno.EINTR.rawValue)
+            if let p = t.partial, p.serial == t.serial, p.done > 0 {
+                // A write interrupted after moving some bytes returns that count (Linux).
+                t.partial = nil
+                complete(t, Int32(p.done))
+            } else {
+                complete(t, restartable ? -LinuxErrno.ERESTART.rawValue : -LinuxErrno.EINTR.rawValue)
+            }
         } else if let stop = t.interrupt, t.inCall {
             t.interrupt = nil
             stop(-LinuxErrno.EINTR.rawValue)
