@@ -42,6 +42,11 @@ int chost_pidfd_open(int pid) {
     return fd < 0 ? -errno : (int)fd;
 }
 
+int chost_pidfd_getfd(int pidfd, int targetfd) {
+    long fd = syscall(SYS_pidfd_getfd, pidfd, targetfd, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg) {
     int r = ioctl(fd, request, arg);
     return r < 0 ? -errno : r;

@@ -16,6 +16,8 @@ int chost_memfd(const char *name);          /* MFD_CLOEXEC; -errno on failure */
 int chost_eventfd(void);                    /* EFD_CLOEXEC|EFD_NONBLOCK */
 int chost_signalfd(const void *sigset);     /* SFD_CLOEXEC; sigset is a sigset_t * */
 int chost_pidfd_open(int pid);
+/* A copy of descriptor `targetfd` of the process behind `pidfd` (close-on-exec); -errno. */
+int chost_pidfd_getfd(int pidfd, int targetfd);
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */
 int chost_ioctl_int(int fd, unsigned long request, long arg);
 long chost_getrandom(void *buf, size_t len);      /* bytes or -errno */

@@ -225,11 +225,9 @@ public final class RunnerLink {
     /// The channel mapping (KCH_SIZE bytes) and its memfd.
     let channel: UnsafeMutableRawPointer
     let channelFD: Int32
-    /// Unix socket to the runner for file-descriptor passing (unused: the runner opens
-    /// the kernel's memfds through /proc/<kernel pid>/fd).
+    /// Unix socket to the runner for file-descriptor passing (unused: memfds travel from
+    /// the runner to the kernel with pidfd_getfd, Documentation/sandbox.md).
     let socket: Int32
-    /// The module memfd of an execve in progress, closed once the new runner runs.
-    var pendingModuleFD: Int32 = -1
 
     init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32, socket: Int32) {
         self.hostPid = hostPid
@@ -245,10 +243,6 @@ public final class RunnerLink {
     func releaseChannel() {
         munmap(channel, Int(KCH_SIZE))
         close(channelFD)
-        if pendingModuleFD >= 0 {
-            close(pendingModuleFD)
-            pendingModuleFD = -1
-        }
     }
     func slot(_ i: UInt32) -> UnsafeMutablePointer<kch_slot> { kch_slot_of(channel, i) }
 }
