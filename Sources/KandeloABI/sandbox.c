@@ -59,13 +59,11 @@ static struct sock_filter filter[] = {
     ALLOW(__NR_sched_yield),    /* the channel's spin loop yields now and then */
     ALLOW(__NR_write),          /* the kernel's doorbell (eventfd), last words on stderr */
     ALLOW(__NR_pread64),        /* reading a module from its memfd */
-    ALLOW(__NR_read),           /* glibc/Swift runtime reads of descriptors it holds (none in practice) */
     ALLOW(__NR_close),          /* a module memfd once read; a fork's channel memfd in the parent */
-    ALLOW(__NR_memfd_create),   /* an anonymous memfd the kernel asks for (fork: the child's channel; exec: the module) */
+    ALLOW(__NR_memfd_create),   /* an empty memfd attached to a fork (the child's channel) or an execve (the module) */
     ALLOW(__NR_dup2),           /* a forked child moves its new channel to fd 3 */
     ALLOW(__NR_munmap),         /* memory: guest memory, WasmKit, malloc, the parent's channel in a fork child */
     ALLOW(__NR_madvise),        /* glibc malloc trimming, freed thread stacks */
-    ALLOW(__NR_mremap),         /* glibc realloc of large blocks */
     ALLOW(__NR_brk),            /* glibc malloc's main arena */
     ALLOW(__NR_rt_sigprocmask), /* pthread_create, fork and abort mask signals around their work */
     ALLOW(__NR_rt_sigreturn),   /* return from the SIGURG knock and WasmKit's SIGSEGV trap handler */
@@ -76,8 +74,8 @@ static struct sock_filter filter[] = {
     ALLOW(__NR_gettid),         /* a thread names its host tid in its slot (the kernel knocks it) */
     ALLOW(__NR_set_robust_list),/* glibc registers each new thread's robust mutex list */
     ALLOW(__NR_rseq),           /* glibc registers each new thread with restartable sequences */
-    ALLOW(__NR_getrandom),      /* Swift's hashing seed and malloc's tcache randomization */
-    ALLOW(__NR_clock_gettime),  /* timeouts of guest futex waits (normally the vDSO answers) */
+    ALLOW(__NR_clock_gettime),  /* timeouts of guest futex waits: the vDSO answers, unless the host's
+                                   clocksource has no vDSO support (some VMs), then it is a syscall */
     ALLOW(__NR_exit),           /* a host thread ends (a guest thread exited) */
     ALLOW(__NR_exit_group),     /* the guest process ends */
 
@@ -110,10 +108,6 @@ static struct sock_filter filter[] = {
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
     RET(SECCOMP_RET_ALLOW),
     RET(SECCOMP_RET_KILL_PROCESS),
-    /* ftruncate: only of a memfd the kernel asked for (it sizes it itself); allowed, as it
-     * touches nothing but descriptors the runner holds. */
-    ALLOW(__NR_ftruncate),
-
     RET(SECCOMP_RET_KILL_PROCESS),
 };
 
