@@ -211,6 +211,9 @@ public final class Runner: @unchecked Sendable {
                 return fork(ctx, image, channelFD: channelFD, childPid: s.result)
             case KCH_ACT_EXEC.rawValue:
                 // Past the point of no return: the kernel wrote the module into our memfd.
+                // The old image ends now: its other threads must not post again (slot 0
+                // is the new image's from the kernel's answer on).
+                _ = kch_generation_bump()
                 let bytes = readModule(fd: fd, size: Int(s.action_arg.0), ctx: ctx)
                 fd = -1   // readModule closed it
                 throw ExecRequest(module: bytes)
@@ -263,6 +266,7 @@ public final class Runner: @unchecked Sendable {
         main = ctx
         header.pointee.heap_base = image.heapBase
         _ = try? syscall(ctx, KCH_NR_HELLO, (getpid(), 0, 0, 0, 0, 0))
+        if let forkProbe { Runner.probeOpenat(forkProbe) }
         return 0
     }
 
@@ -271,14 +275,18 @@ public final class Runner: @unchecked Sendable {
     /// new module replaces the image. Threads of the old image leave at their next call
     /// or wait (they see the generation change); sleeping ones are woken for that.
     func replaceImage(_ ctx: ThreadContext, _ bytes: [UInt8]) -> Function {
-        _ = kch_generation_bump()
         let slot0 = kch_slot_of(channel, 0)!
         if ctx.slot != slot0 {
             kch_store(UnsafeMutableRawPointer(ctx.slot).assumingMemoryBound(to: UInt32.self), KCH_IDLE.rawValue)
             ctx.attach(to: slot0)
         }
+        // Old threads asleep on their slots (at worst one that falls asleep just now waits
+        // out its one-second timeout before it leaves).
         for i in 0..<UInt32(KCH_MAX_THREADS) {
-            _ = kch_futex_wake(UnsafeMutableRawPointer(kch_slot_of(channel, i)).assumingMemoryBound(to: UInt32.self), Int32.max)
+            let slot = kch_slot_of(channel, i)!
+            if kch_load(&slot.pointee.runner_sleeping) != 0 {
+                _ = kch_futex_wake(UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UInt32.self), Int32.max)
+            }
         }
         main = ctx
         ctx.sigword = 0
@@ -298,6 +306,7 @@ public final class Runner: @unchecked Sendable {
             raw.copyBytes(from: bytes)
         }
         ctx.slot.pointee.data_len = UInt32(bytes.count)
+        if let image = ctx.image, image.generation != kch_generation() { ctx.image = nil }   // an exec's failure
         try? post(ctx, nr, (arg, 0, 0, 0, 0, 0))
         _exit(0)
     }
@@ -334,6 +343,7 @@ public final class Runner: @unchecked Sendable {
         // Read before the sandbox is in: whether to install it, and the test hook.
         let sandboxed = getenv("KANDELO_SANDBOX").map { String(cString: $0) } != "0"
         let probe = getenv("KANDELO_SANDBOX_TEST_OPENAT").map { String(cString: $0) }
+        forkProbe = getenv("KANDELO_SANDBOX_TEST_OPENAT_FORKED").map { String(cString: $0) }
         let bytes = readModule(fd: config.moduleFD, size: nil, ctx: main)
         trace("module read (\(bytes.count) bytes)")
         let start = prepare(main, load(main, bytes))
@@ -350,15 +360,20 @@ public final class Runner: @unchecked Sendable {
             }
             trace("sandboxed")
         }
-        if let probe {
-            // Test hook (Documentation/sandbox.md): a forbidden call after the filter is in.
-            // Under the sandbox this never returns: the runner dies of SIGSYS.
-            let fd = kch_sandbox_probe_openat(probe)
-            let line = "kandelo-runner: KANDELO_SANDBOX_TEST_OPENAT: openat(\(probe)) returned \(fd)\n"
-            _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
-            if fd >= 0 { close(fd) }
-        }
+        if let probe { Runner.probeOpenat(probe) }
         loop(main, start)
+    }
+
+    /// Test hooks (Documentation/sandbox.md), read before the filter is in: an openat of a
+    /// host path right after it is in (KANDELO_SANDBOX_TEST_OPENAT), or in each forked
+    /// runner once it said hello (KANDELO_SANDBOX_TEST_OPENAT_FORKED).
+    var forkProbe: String?
+    static func probeOpenat(_ path: String) {
+        // Under the sandbox this never returns: the runner dies of SIGSYS.
+        let fd = kch_sandbox_probe_openat(path)
+        let line = "kandelo-runner: sandbox test hook: openat(\(path)) returned \(fd)\n"
+        _ = line.withCString { Glibc.write(2, $0, strlen($0)) }
+        if fd >= 0 { close(fd) }
     }
 
     /// Runs the guest on the thread of `ctx` from `start`, and each module an execve

@@ -101,8 +101,8 @@ import Foundation
         var status: Int32 = 0
         while waitpid(launcher, &status, 0) < 0 && errno == EINTR {}
         #expect(ready, "the guests did not start: \(sh("cat '\(dir)/out' '\(dir)/err'"))")
-        // The first runner, the forked one (which exec'ed) and the forked one's thread is
-        // no process: two runners.
+        // Two runners: the first and the forked one (which exec'ed and started a thread:
+        // a thread is no process).
         #expect(runners.count == 2, "runners: \(report)")
         _ = sh("rm -rf '\(dir)'")
     }
@@ -123,6 +123,36 @@ import Foundation
         // And without the hook the sandboxed guest runs.
         let plain = Launch.run(image, "/bin/hello")
         #expect(plain.status == 42 && plain.out.contains("argc=1"), "\(plain)")
+        _ = sh("rm -rf '\(dir)'")
+    }
+
+    /// The guest's parent sees a forked child whose runner the filter killed as a child
+    /// dead of SIGSYS. A forked runner is not the kernel's host child: its status comes
+    /// from its pidfd (PIDFD_GET_INFO, Linux 6.13+); older hosts can only say SIGKILL.
+    @Test func aForkedRunnerKilledBySeccompIsAChildDeadOfSIGSYS() throws {
+        let dir = Launch.workDir("sandbox-forked")
+        try Launch.guest(dir, "forkwait", """
+            #include <stdio.h>
+            #include <unistd.h>
+            #include <sys/wait.h>
+            int main(void) {
+                fflush(stdout);
+                pid_t pid = fork();
+                if (pid == 0) { printf("child ran\\n"); _exit(0); }
+                int st = 0;
+                waitpid(pid, &st, 0);
+                printf("signaled %d signal %d\\n", WIFSIGNALED(st), WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+                return 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let v = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        let expected = v.count == 2 && (v[0], v[1]) >= (6, 13) ? SIGSYS : SIGKILL
+        let r = sh("KANDELO_SANDBOX_TEST_OPENAT_FORKED=/etc/passwd '\(Launch.launcher)' --image '\(image)' /bin/forkwait </dev/null")
+        #expect(r.status == 0 && r.out == "signaled 1 signal \(expected)\n", "\(r)")
         _ = sh("rm -rf '\(dir)'")
     }
 

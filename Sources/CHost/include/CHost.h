@@ -18,6 +18,9 @@ int chost_signalfd(const void *sigset);     /* SFD_CLOEXEC; sigset is a sigset_t
 int chost_pidfd_open(int pid);
 /* A copy of descriptor `targetfd` of the process behind `pidfd` (close-on-exec); -errno. */
 int chost_pidfd_getfd(int pidfd, int targetfd);
+/* The wait status of the dead process behind `pidfd` (PIDFD_GET_INFO, Linux 6.13+), even
+ * when it was not our child; -1 when the host cannot say. */
+int chost_pidfd_exit_status(int pidfd);
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */
 int chost_ioctl_int(int fd, unsigned long request, long arg);
 long chost_getrandom(void *buf, size_t len);      /* bytes or -errno */

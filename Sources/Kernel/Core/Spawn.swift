@@ -251,13 +251,18 @@ extension Kernel {
             var status: Int32 = 0
             // Only the first runner is our child; forked runners are children of their
             // parent runner, which lets the host reap them (SIGCHLD ignored): for those
-            // waitpid fails with ECHILD and a death without exit_group counts as SIGKILL.
+            // waitpid fails with ECHILD, and the pidfd tells the status where the host
+            // kernel can (6.13+; a seccomp kill is SIGSYS); else a death without
+            // exit_group counts as SIGKILL.
             let w = waitpid(r.hostPid, &status, WNOHANG)
             if w == 0 {   // spurious: not yet gone
                 self.watchRunner(p, r)
                 return
             }
-            if w < 0 { status = Int32(SIGKILL) }
+            if w < 0 {
+                let s = chost_pidfd_exit_status(r.pidfd)
+                status = s >= 0 ? s : Int32(SIGKILL)
+            }
             close(r.pidfd)
             r.releaseChannel()
             if p.runner === r { p.runner = nil }
