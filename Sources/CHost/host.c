@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
+#include <stdint.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -42,6 +43,27 @@ int chost_signalfd(const void *set) {
 int chost_pidfd_open(int pid) {
     long fd = syscall(SYS_pidfd_open, pid, 0);
     return fd < 0 ? -errno : (int)fd;
+}
+
+int chost_pidfd_getfd(int pidfd, int targetfd) {
+    long fd = syscall(SYS_pidfd_getfd, pidfd, targetfd, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+/* PIDFD_GET_INFO (Linux 6.13+), the part we use: a process's wait status after it died,
+ * which its pidfd answers even to a non-parent and after the process was reaped. */
+struct chost_pidfd_info {
+    uint64_t mask, cgroupid;
+    uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    int32_t exit_code;
+};
+#define CHOST_PIDFD_GET_INFO _IOWR(0xFF, 11, struct chost_pidfd_info)
+#define CHOST_PIDFD_INFO_EXIT (1ULL << 3)
+
+int chost_pidfd_exit_status(int pidfd) {
+    struct chost_pidfd_info info = { .mask = CHOST_PIDFD_INFO_EXIT };
+    if (ioctl(pidfd, CHOST_PIDFD_GET_INFO, &info) != 0 || !(info.mask & CHOST_PIDFD_INFO_EXIT)) return -1;
+    return info.exit_code;
 }
 
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg) {

@@ -3,6 +3,7 @@
 #include "KandeloABI.h"
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/memfd.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,10 +61,16 @@ static int guest_timespec(const uint8_t *base, uint64_t size, uint32_t addr, int
     return 0;
 }
 
+static uint32_t kch_image_generation;
+uint32_t kch_generation(void) { return __atomic_load_n(&kch_image_generation, __ATOMIC_ACQUIRE); }
+uint32_t kch_generation_bump(void) { return __atomic_add_fetch(&kch_image_generation, 1, __ATOMIC_SEQ_CST); }
+
 static int guest_wait(uint32_t *word, uint32_t val, int64_t deadline, uint32_t bitset,
-                      const volatile uint32_t *sigword) {
+                      const volatile uint32_t *sigword, uint32_t generation) {
     for (;;) {
         if (sigword && __atomic_load_n(sigword, __ATOMIC_ACQUIRE) != 0) return -EINTR;
+        /* An execve replaced the image: this thread belongs to the old one and must leave. */
+        if (__atomic_load_n(&kch_image_generation, __ATOMIC_ACQUIRE) != generation) return -EINTR;
         int64_t now = clock_ns(CLOCK_MONOTONIC);
         if (deadline >= 0 && now >= deadline) return -ETIMEDOUT;
         int64_t until = now + KCH_FUTEX_SLICE_NS;
@@ -77,7 +84,7 @@ static int guest_wait(uint32_t *word, uint32_t val, int64_t deadline, uint32_t b
     }
 }
 
-int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigword,
+int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigword, uint32_t generation,
                     uint32_t uaddr, int32_t op, uint32_t val, uint32_t arg3,
                     uint32_t uaddr2, uint32_t val3) {
     int cmd = op & FUTEX_CMD_MASK;
@@ -106,7 +113,7 @@ int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigwo
             else if (op & FUTEX_CLOCK_REALTIME) deadline = now + (t - clock_ns(CLOCK_REALTIME));
             else deadline = t;                                                /* absolute, monotonic */
         }
-        return guest_wait(word, val, deadline, bitset, sigword);
+        return guest_wait(word, val, deadline, bitset, sigword, generation);
     }
     case FUTEX_WAKE:
         r = syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, val, NULL, NULL, 0);
@@ -135,6 +142,11 @@ int kch_guest_clear_tid(uint8_t *base, uint64_t size, uint32_t addr) {
 }
 
 int kch_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int kch_memfd(const char *name) {
+    long r = syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+    return r < 0 ? -errno : (int)r;
+}
 
 int kch_tgkill(int pid, int tid, int sig) {
     long r = syscall(SYS_tgkill, pid, tid, sig);

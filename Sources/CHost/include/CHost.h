@@ -21,6 +21,11 @@ int chost_set_affinity(int tid, const void *mask, size_t size);
 int chost_get_affinity(int tid, void *mask, size_t size);
 /* glibc's POSIX_SPAWN_SETSID (behind _GNU_SOURCE): the child calls setsid(). */
 #define CHOST_POSIX_SPAWN_SETSID 0x80
+/* A copy of descriptor `targetfd` of the process behind `pidfd` (close-on-exec); -errno. */
+int chost_pidfd_getfd(int pidfd, int targetfd);
+/* The wait status of the dead process behind `pidfd` (PIDFD_GET_INFO, Linux 6.13+), even
+ * when it was not our child; -1 when the host cannot say. */
+int chost_pidfd_exit_status(int pidfd);
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */
 int chost_ioctl_int(int fd, unsigned long request, long arg);
 long chost_getrandom(void *buf, size_t len);      /* bytes or -errno */

@@ -29,7 +29,7 @@
 #define KCH_MAX_THREADS 63
 #define KCH_SIZE 262144 /* KCH_PAGE * (1 + KCH_MAX_THREADS) */
 #define KCH_MAGIC 0x4b434831u /* "KCH1" */
-#define KCH_DATA_MAX (KCH_PAGE - 104)
+#define KCH_DATA_MAX (KCH_PAGE - 112)
 
 enum kch_state { KCH_IDLE = 0, KCH_REQUEST = 1, KCH_RESPONSE = 2 };
 
@@ -38,11 +38,16 @@ enum kch_action {
     KCH_ACT_RETURN = 0,      /* return result */
     KCH_ACT_GROW = 1,        /* grow memory to arg[0] bytes, then return result */
     KCH_ACT_EXIT = 2,        /* the process is gone: _exit(arg[0]) without returning */
-    KCH_ACT_EXEC = 3,        /* re-exec the runner on the module in the kernel's fd arg[1] (kernel pid arg[0]) */
-    KCH_ACT_FORK = 4,        /* host-fork; the child maps the channel in the kernel's fd arg[1] (kernel pid arg[0]) */
+    KCH_ACT_EXEC = 3,        /* run the module the kernel wrote into the slot's runner_fd (arg[0] bytes) in
+                                place of the current one, in this same host process */
+    KCH_ACT_FORK = 4,        /* host-fork; the child maps the slot's runner_fd (sized and set up by the
+                                kernel) as its channel; the parent returns result (the child's pid) */
     KCH_ACT_THREAD = 5,      /* start a thread: arg[0] = tid, arg[1] = start block, arg[2] = slot; return result */
     KCH_ACT_THREAD_EXIT = 6, /* this thread is done: clear and futex-wake the guest word at arg[0] (if not 0),
                                 store state = KCH_IDLE (the slot may be reused) and end the host thread */
+    KCH_ACT_MEMFD = 7,       /* the call needs a descriptor from the runner: make an empty memfd, put its
+                                number in runner_fd and post the same call again (the kernel takes its own
+                                copy with pidfd_getfd; fork and exec pass memory this way, never by path) */
 };
 
 /* Runner-only requests (never issued by guests: above the private range). */
@@ -75,7 +80,9 @@ struct kch_slot {
     uint64_t action_arg[4];
     uint32_t data_len;            /* bytes used in data[] (messages) */
     uint32_t host_tid;            /* the runner thread's host tid (for kch_tgkill), set by the runner */
-    uint8_t data[KCH_PAGE - 104];
+    int32_t runner_fd;            /* a descriptor of the runner's for this call (KCH_ACT_MEMFD), else -1 */
+    uint32_t reserved;
+    uint8_t data[KCH_PAGE - 112];
 };
 
 _Static_assert(sizeof(struct kch_slot) == KCH_PAGE, "one page per slot");
@@ -107,15 +114,31 @@ int kch_futex_wake_private(uint32_t *word, int count);
 
 /* A guest futex_time64(uaddr, op, val, timeout|val2, uaddr2, val3) on the runner's own
  * copy of guest memory [base, base+size).  `sigword` (may be NULL) is the calling
- * thread's signal-pending word: a wait returns -EINTR once it is raised.  Returns the
- * result or -errno (Linux's). */
-int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigword,
+ * thread's signal-pending word: a wait returns -EINTR once it is raised, or once
+ * kch_generation() is no longer `generation` (the caller's image was replaced).
+ * Returns the result or -errno (Linux's). */
+int kch_guest_futex(uint8_t *base, uint64_t size, const volatile uint32_t *sigword, uint32_t generation,
                     uint32_t uaddr, int32_t op, uint32_t val, uint32_t arg3,
                     uint32_t uaddr2, uint32_t val3);
 /* CLONE_CHILD_CLEARTID at thread exit: store 0 at guest `addr` and wake one waiter. */
 int kch_guest_clear_tid(uint8_t *base, uint64_t size, uint32_t addr);
 int kch_gettid(void);
+/* An empty memfd (close-on-exec): what a fork's channel or an execve's module travels in. */
+int kch_memfd(const char *name);
 /* tgkill(2): the kernel knocks a runner thread out of a futex wait. */
 int kch_tgkill(int pid, int tid, int sig);
+
+/* ---- the runner's sandbox (sandbox.c, Documentation/sandbox.md) ---- */
+/* no_new_privs and the seccomp allowlist, for every thread.  0 or -errno. */
+int kch_sandbox_install(void);
+/* openat(AT_FDCWD, path, O_RDONLY): the test hook's forbidden call (never returns under
+ * the sandbox). */
+int kch_sandbox_probe_openat(const char *path);
+/* Closes every descriptor but stderr and [keep_from, keep_to] (keep_from >= 3). */
+int kch_close_other_fds(int keep_from, int keep_to);
+/* The runner's image generation, bumped when an execve replaces the image: threads of the
+ * old image leave at their next call or wait (runner-local futex waits end with EINTR). */
+uint32_t kch_generation(void);
+uint32_t kch_generation_bump(void);  /* returns the new generation */
 
 #endif

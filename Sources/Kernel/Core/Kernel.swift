@@ -142,7 +142,9 @@ public final class Kernel {
         }
         let state = UnsafeMutableRawPointer(s).assumingMemoryBound(to: UInt32.self)
         kch_store(state, KCH_RESPONSE.rawValue)
-        if kch_load(&s.pointee.runner_sleeping) != 0 { _ = kch_futex_wake(state, 1) }
+        // Every waiter: after an execve from a thread other than the main one, the old
+        // image's main thread may still sleep on slot 0 until it sees that it must leave.
+        if kch_load(&s.pointee.runner_sleeping) != 0 { _ = kch_futex_wake(state, Int32.max) }
     }
 
     public func fail(_ t: GuestThread, _ e: LinuxErrno) { complete(t, -e.rawValue) }
@@ -209,11 +211,6 @@ public final class Kernel {
             let mem = t.process.memory
             mem.base = s.memory_base
             mem.size = s.memory_size
-            if let r = t.process.runner, r.pendingModuleFD >= 0 {
-                // The first call of a freshly exec'ed runner: it has read the module.
-                close(r.pendingModuleFD)
-                r.pendingModuleFD = -1
-            }
             t.inCall = true
             t.serial &+= 1
             served += 1

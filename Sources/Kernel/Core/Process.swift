@@ -247,11 +247,9 @@ public final class RunnerLink {
     /// The channel mapping (KCH_SIZE bytes) and its memfd.
     let channel: UnsafeMutableRawPointer
     let channelFD: Int32
-    /// Unix socket to the runner for file-descriptor passing (unused: the runner opens
-    /// the kernel's memfds through /proc/<kernel pid>/fd).
+    /// Unix socket to the runner for file-descriptor passing (unused: memfds travel from
+    /// the runner to the kernel with pidfd_getfd, Documentation/sandbox.md).
     let socket: Int32
-    /// The module memfd of an execve in progress, closed once the new runner runs.
-    var pendingModuleFD: Int32 = -1
     /// A forked child's link before its hello: the host pid of the runner told to fork it.
     var forkParent: pid_t = 0
     /// The forking runner died and this child never said hello in the grace period: it
@@ -272,10 +270,6 @@ public final class RunnerLink {
     func releaseChannel() {
         munmap(channel, Int(KCH_SIZE))
         close(channelFD)
-        if pendingModuleFD >= 0 {
-            close(pendingModuleFD)
-            pendingModuleFD = -1
-        }
     }
     func slot(_ i: UInt32) -> UnsafeMutablePointer<kch_slot> { kch_slot_of(channel, i) }
 }

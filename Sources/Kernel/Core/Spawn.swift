@@ -135,20 +135,43 @@ extension Kernel {
         return process
     }
 
-    /// A memfd holding a module's bytes: what a runner loads, at spawn (fd 5) and at
-    /// execve (opened through /proc/<kernel>/fd).
+    /// A memfd holding a module's bytes: what a runner loads at spawn (fd 5).
     func moduleMemfd(_ bytes: [UInt8]) throws(SyscallError) -> Int32 {
         let fd = chost_memfd("kandelo-module")
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
+        do { try fill(fd, bytes) } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Writes `bytes` at the start of the (empty) file `fd`.
+    func fill(_ fd: Int32, _ bytes: [UInt8]) throws(SyscallError) {
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n <= 0 {
-                let e = n < 0 ? errno : ENOSPC
-                close(fd)
-                throw .errno(LinuxErrno(rawValue: e))
-            }
+            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + written, bytes.count - written, off_t(written)) }
+            if n <= 0 { throw .errno(LinuxErrno(rawValue: n < 0 ? errno : ENOSPC)) }
             written += n
+        }
+    }
+
+    /// The empty memfd a runner attached to a fork or execve (`runner_fd` of its slot:
+    /// the child's channel, the place for the new module), copied into the kernel with
+    /// pidfd_getfd. A sandboxed runner cannot open paths, so memory travels this way
+    /// (Documentation/sandbox.md). Only a fresh, empty memfd will do: a confused or
+    /// hostile runner could name its channel or its stderr.
+    func takeRunnerMemfd(_ t: GuestThread) throws(SyscallError) -> Int32 {
+        guard let r = t.process.runner, r.pidfd >= 0 else { throw .errno(.EAGAIN) }
+        let target = t.slot.pointee.runner_fd
+        guard target >= 0 else { throw .errno(.EINVAL) }
+        let fd = chost_pidfd_getfd(r.pidfd, target)
+        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
+        var st = stat()
+        let F_GET_SEALS: Int32 = 1034   // memfds (shmem) answer it; other files say EINVAL
+        if fstat(fd, &st) != 0 || st.st_mode & S_IFMT != S_IFREG || st.st_size != 0 || fcntl(fd, F_GET_SEALS) < 0 {
+            close(fd)
+            throw .errno(.EINVAL)
         }
         return fd
     }
@@ -156,6 +179,11 @@ extension Kernel {
     func makeChannel() throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
         let fd = chost_memfd("kandelo-channel")
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
+        return try mapChannel(fd)
+    }
+
+    /// Sizes the memfd `fd` as a channel, maps it and writes its header; closes `fd` on failure.
+    func mapChannel(_ fd: Int32) throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
         if ftruncate(fd, off_t(KCH_SIZE)) != 0 {
             let e = errno
             close(fd)
@@ -243,13 +271,18 @@ extension Kernel {
             var status: Int32 = 0
             // Only the first runner is our child; forked runners are children of their
             // parent runner, which lets the host reap them (SIGCHLD ignored): for those
-            // waitpid fails with ECHILD and a death without exit_group counts as SIGKILL.
+            // waitpid fails with ECHILD, and the pidfd tells the status where the host
+            // kernel can (6.13+; a seccomp kill is SIGSYS); else a death without
+            // exit_group counts as SIGKILL.
             let w = waitpid(r.hostPid, &status, WNOHANG)
             if w == 0 {   // spurious: not yet gone
                 self.watchRunner(p, r)
                 return
             }
-            if w < 0 { status = Int32(SIGKILL) }
+            if w < 0 {
+                let s = chost_pidfd_exit_status(r.pidfd)
+                status = s >= 0 ? s : Int32(SIGKILL)
+            }
             close(r.pidfd)
             if p.runner === r {
                 for t in p.threads { t.runnerGone = true }

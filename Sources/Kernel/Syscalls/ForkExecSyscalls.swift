@@ -1,12 +1,14 @@
 // ForkExecSyscalls.swift: clone (fork, vfork, threads), execve, pipe2.
 //
 // fork: the kernel makes the child process (a copy of the parent's kernel state and a new
-// channel) and answers the parent with KCH_ACT_FORK; the parent's runner host-forks, the
-// child runner maps the new channel and says hello with its host pid, and only then does
-// the child's guest see clone() return 0. Memory is copied by the host's fork (COW).
-// execve: the kernel loads and checks the program, commits (closes O_CLOEXEC descriptors,
-// resets handled signals, forgets the address space) and answers KCH_ACT_EXEC; the runner
-// execs a fresh runner on the new module in the same host process.
+// channel, in the empty memfd the runner attached to the call) and answers the parent with
+// KCH_ACT_FORK; the parent's runner host-forks, the child runner maps the new channel and
+// says hello with its host pid, and only then does the child's guest see clone() return 0.
+// Memory is copied by the host's fork (COW).
+// execve: the kernel loads and checks the program, writes it into the runner's memfd,
+// commits (closes O_CLOEXEC descriptors, resets handled signals, forgets the address
+// space) and answers KCH_ACT_EXEC; the runner unwinds the guest and runs the new module in
+// the same host process (a sandboxed runner cannot execve: Documentation/sandbox.md).
 // Threads: the kernel gives the new thread a tid and a free slot of the process's channel
 // and answers KCH_ACT_THREAD; the runner starts a host thread running a new instance of
 // the module at __kandelo_thread_start(tid, start block) (sdk/ABI.md §7). A thread that
@@ -90,7 +92,7 @@ extension Kernel {
         let live = k.processes.values.filter { $0.cred.uid == p.cred.uid && $0.state == .running }.count
         if live >= Int(k.rlimit(p, 6).cur) && !p.cred.isRoot { throw .errno(.EAGAIN) }
         if k.processes.count >= k.options.maxProcesses { throw .errno(.EAGAIN) }
-        let channel = try k.makeChannel()
+        let channel = try k.mapChannel(k.takeRunnerMemfd(t))
         let pid = k.allocatePid()
         let child = Process(pid: pid, ppid: flags & CLONE_PARENT != 0 ? p.ppid : p.pid, cred: p.cred,
                             files: p.files.copy(), cwd: p.cwd, root: p.root,
@@ -129,7 +131,7 @@ extension Kernel {
         // CLONE_CHILD_SETTID writes into the child's copy: the runner's fork copies memory
         // after this answer, so writing into the parent's memory first would leak into the
         // parent; libc's fork does not use it, so it is left out.
-        k.complete(t, pid, action: KCH_ACT_FORK.rawValue, actionArgs: [UInt64(getpid()), UInt64(channel.fd)])
+        k.complete(t, pid, action: KCH_ACT_FORK.rawValue, actionArgs: [])
         throw .suspended
     }
 
@@ -205,11 +207,12 @@ extension Kernel {
         let exe = try loadProgram(t, path: path, argv: argv)
         let p = t.process
         guard let runner = p.runner else { throw .errno(.ESRCH) }
-        // The module travels in a memfd the runner opens through /proc/<kernel>/fd.
-        let fd: Int32
-        do { fd = try moduleMemfd(exe.bytes) } catch { throw .errno(.ENOMEM) }
-        // Point of no return. The other threads end (the runner's execv ends their host
-        // threads); the caller carries on as the process's only thread, on slot 0 with
+        // The module travels in the memfd the runner attached to the call.
+        let fd = try takeRunnerMemfd(t)
+        defer { close(fd) }
+        do { try fill(fd, exe.bytes) } catch { throw .errno(.ENOMEM) }
+        // Point of no return. The other threads end (the runner's threads of the old image
+        // leave at their next call or wait); the caller carries on as the process's only thread, on slot 0 with
         // the process's pid as its tid, as Linux's de_thread does.
         if p.threads.count > 1 || t.slotIndex != 0 {
             for other in p.threads where other !== t {
@@ -238,8 +241,7 @@ extension Kernel {
         p.addressSpace = AddressSpace()
         t.sigword = 0
         t.clearChildTid = 0
-        runner.pendingModuleFD = fd
-        complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(getpid()), UInt64(fd)])
+        complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(exe.bytes.count)])
         throw .suspended
     }
 
