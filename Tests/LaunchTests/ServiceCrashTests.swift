@@ -199,9 +199,9 @@ struct SeededRandom: RandomNumberGenerator {
             find "$h/cp$i" ! -type l -exec sync {} + && sync "$h" || exit 1
             echo "tree cp$i" >> "$log"
             seq $i $((i * 7)) >> notes.txt && echo "$i" > "f$((i % 5))" || exit 1
-            git add -A && git commit -q -m "commit $i" || exit 1
+            git add -A && git commit -q -m "commit $i" && head=$(git rev-parse HEAD) || exit 1
             sync .git .git/refs/heads || exit 1
-            echo "git $(git rev-parse HEAD)" >> "$log"
+            echo "git $head" >> "$log"
         done
         """
 
