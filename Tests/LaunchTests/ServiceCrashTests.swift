@@ -286,6 +286,9 @@ struct SeededRandom: RandomNumberGenerator {
             }
         }
         #expect(left.isEmpty, "runners left running after the service died: \(left)")
+        // A client says what to do.
+        let orphan = sh("'\(Launch.launcher)' -T --mount '\(s.mnt)' /bin/put /work/x y </dev/null")
+        #expect(orphan.status == 125 && orphan.err.contains("`kandelo-mount \(image) \(s.mnt)` recovers the image"), "\(orphan)")
         // The next mount is the plain command a user types (detached, as by default).
         let again = sh("'\(Launch.binDir)/kandelo-mount' '\(image)' '\(s.mnt)'")
         defer { _ = sh("fusermount3 -u '\(s.mnt)' 2>/dev/null") }
