@@ -98,7 +98,7 @@ launch_many $((launches - half)) || die "launches failed"
 e=$(date +%s.%N)
 sleep 1
 rss2=$(rss) pss2=$(pss)
-left=$("$bin/kandelo-launch" --mount "$mnt" --list | wc -l)
+left=$(( $("$bin/kandelo-launch" --mount "$mnt" --list | wc -l) - 1 ))   # less its header line
 gps=$(echo "$s $e $launches" | awk '{ printf "%.1f", $3 / ($2 - $1) }')
 
 # 3. Runner fault injection (scripts/fault-inject.sh), 4. fuzzing (scripts/fuzz.sh).
