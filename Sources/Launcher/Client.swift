@@ -20,7 +20,8 @@ public enum Client {
                 return .failure(LaunchError("\(mount) is not a kandelo-mount mount point"))
             }
             guard let path = Control.liveSocket(forImage: img) else {
-                return .failure(LaunchError("no service answers for \(mount) (tried \(Control.socketPaths(forImage: img).joined(separator: ", ")))"))
+                return .failure(LaunchError("no service answers for \(mount) (tried \(Control.socketPaths(forImage: img).joined(separator: ", "))); "
+                                            + "if its kandelo-mount died, `kandelo-mount \(img) \(mount)` recovers the image and serves it again"))
             }
             return .success(path)
         }

@@ -163,11 +163,14 @@ public final class Service {
         }
     }
 
-    func armCommitTimer() {
-        kernel.ring.timeout(nanoseconds: 1_000_000_000) { [unowned self] _ in
+    /// Checks every second, and at the very moment a commit falls due, so a change is in
+    /// the journal `commit=` seconds after it was made (plus one fdatasync), not up to a
+    /// second later: that is the window a kill -9 of the service can lose.
+    func armCommitTimer(milliseconds: UInt64 = 1000) {
+        kernel.ring.timeout(nanoseconds: max(milliseconds, 1) * 1_000_000) { [unowned self] _ in
             guard self.stopReason == nil else { return }
-            self.server.commitIfDue()
-            self.armCommitTimer()
+            let due = self.server.commitIfDue()
+            self.armCommitTimer(milliseconds: min(due ?? 1000, 1000))
         }
     }
 

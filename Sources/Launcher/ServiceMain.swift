@@ -2,8 +2,11 @@
 // also the service: guests launched with `kandelo-launch --image IMAGE` or `--mount DIR`
 // run in this process, on the image the mount shows (Service.swift).
 //
-//   1. preflight: /dev/fuse, the mount point, the image file   (refusals touch nothing)
-//   2. ImageFile.open: lock IMAGE.journal, load, replay the journal, fsck
+//   1. preflight: /dev/fuse, the mount point, the image file   (refusals touch nothing;
+//      a dead mount of this image left by a kandelo-mount that died is detached first,
+//      Recovery.swift)
+//   2. ImageFile.open: lock IMAGE.journal, load, replay the journal, fsck; remove a stale
+//      control socket
 //   3. FuseServer: fuse_session_new + mount
 //   4. detach from the terminal (unless -f or debug)
 //   5. the service: kernel, control socket IMAGE.control; one loop serves FUSE, guests and
@@ -55,6 +58,8 @@ public enum ServiceMain {
         do {
             try Preflight.checkFuseDevice()
             try Preflight.checkAllowOther(options)
+            // A dead mount of this image left by a kandelo-mount that died: detach it.
+            try Recovery.clearDeadMount(mountPoint, imagePath: imagePath, log: log)
             let dir = try Preflight.checkMountPoint(mountPoint)
             let path = try Preflight.checkImage(imagePath)
             try Preflight.checkMountPointAgainstImage(image: path, mountPoint: dir)
@@ -67,6 +72,7 @@ public enum ServiceMain {
             if image.replayedRecords > 0 {
                 log.notice("\(imagePath): applied \(image.replayedRecords) journal record(s) left by an earlier run")
             }
+            Recovery.removeStaleSockets(imagePath: path, log: log)
             do { server = try FuseServer(image: image, mountPoint: dir, options: options, logger: log) }
             catch {
                 try? image.close()

@@ -1,0 +1,123 @@
+// Recovery.swift: what `kandelo-mount IMAGE DIR` clears up after a kandelo-mount of the
+// same image that died (kill -9, a crash, the OOM killer), so that mounting again is all it
+// takes to recover:
+//
+//   left behind                              the next kandelo-mount
+//   DIR as a dead FUSE mount ("Transport     detaches it (lazy unmount: umount2 MNT_DETACH
+//   endpoint is not connected")              as root, else fusermount3 -u -z) with a notice,
+//                                            if mountinfo says it is fuse.kandelo from this
+//                                            very image and statfs says it is dead; any other
+//                                            mount is refused by Preflight, naming the
+//                                            command that clears it
+//   IMAGE.control (or the runtime-directory  removed with a notice once the image's lock is
+//   socket) that nobody answers              ours (a live service would hold that lock, and
+//                                            one that answers is never touched)
+//   IMAGE.journal                            replayed by ImageFile.open (every fsync, and
+//                                            every change older than the commit= window),
+//                                            then the image is fsck'd before it is served
+//
+// The guests that ran in the dead service end on their own: a runner waiting for its
+// kernel checks once a second that the kernel process still exists (Engine/Runner.swift).
+#if canImport(Glibc)
+import Glibc
+#endif
+import FuseMount
+import Logging
+
+enum Recovery {
+    /// If the top mount on `mountPoint` is a FUSE mount of `imagePath` whose kandelo-mount
+    /// died, detaches it and says so in one line. Call after checking that no service
+    /// answers for the image (a stopped one would make statfs wait). Its death shows as
+    /// ENOTCONN (or ECONNABORTED, when the kernel saw the connection aborted) from statfs(2),
+    /// which the kernel always sends to the server; stat may not: the root's attributes
+    /// stay cached for a day (FuseServer.cacheTimeout).
+    static func clearDeadMount(_ mountPoint: String, imagePath: String, log: Logger) throws(MountError) {
+        let image = Control.absolute(imagePath)
+        var path = absoluteKeepingLast(mountPoint)
+        if let real = realpath(mountPoint, nil) {
+            path = String(cString: real)
+            free(real)
+        }
+        // Mounts can stack (a dead one over another dead one): clear them one at a time.
+        for _ in 0..<8 {
+            guard let entry = topMount(at: path), entry.type == "fuse.kandelo", entry.source == image else { return }
+            var sfs = statvfs()
+            let e = statvfs(path, &sfs) == 0 ? 0 : errno
+            guard e == ENOTCONN || e == ECONNABORTED else { return }
+            if let failure = lazyUnmount(path) {
+                throw .mountPoint("mount point \(mountPoint) is a dead mount of \(image) left by a kandelo-mount "
+                                  + "that died, and detaching it failed (\(failure)): run fusermount3 -u -z \(path)")
+            }
+            log.notice("\(path) was a dead mount of \(image) left by a kandelo-mount that died: detached it")
+        }
+    }
+
+    /// Once the image's lock is ours: a control socket for the image that nobody answers
+    /// was left by a service that died. Removes it, saying so. (A socket someone answers
+    /// is left alone: Service.openControlSocket refuses it.)
+    static func removeStaleSockets(imagePath: String, log: Logger) {
+        for path in Control.socketPaths(forImage: imagePath) {
+            var st = stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFSOCK else { continue }
+            let fd = Control.connect(path)
+            if fd >= 0 { close(fd); continue }
+            if unlink(path) == 0 {
+                log.notice("removed the stale control socket \(path) left by a kandelo-mount that died")
+            }
+        }
+    }
+
+    // MARK: helpers
+
+    /// `path` made absolute with its directory resolved but not its last component: the
+    /// mount point of a dead mount cannot be stat'ed, so realpath(3) fails on it.
+    static func absoluteKeepingLast(_ path: String) -> String {
+        var p = path
+        while p.count > 1 && p.hasSuffix("/") { p.removeLast() }
+        guard let slash = p.lastIndex(of: "/") else { return Control.absolute(".") + "/" + p }
+        let dir = slash == p.startIndex ? "/" : String(p[..<slash])
+        let base = String(p[p.index(after: slash)...])
+        let absDir = Control.absolute(dir)
+        return absDir == "/" ? "/" + base : absDir + "/" + base
+    }
+
+    struct MountEntry { var type: String; var source: String }
+
+    /// The top mount on `path` in /proc/self/mountinfo (the last line for it), or nil.
+    static func topMount(at path: String) -> MountEntry? {
+        guard let f = fopen("/proc/self/mountinfo", "r") else { return nil }
+        defer { fclose(f) }
+        var line: UnsafeMutablePointer<CChar>? = nil
+        var cap = 0
+        defer { free(line) }
+        var found: MountEntry? = nil
+        while getline(&line, &cap, f) > 0 {
+            var text = String(cString: line!)
+            if text.hasSuffix("\n") { text.removeLast() }
+            // id parent major:minor root mountpoint options [optional...] - type source superoptions
+            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count > 5, Control.unescape(String(parts[4])) == path,
+                  let dash = parts.firstIndex(of: "-"), dash + 2 < parts.count else { continue }
+            found = MountEntry(type: String(parts[dash + 1]), source: Control.unescape(String(parts[dash + 2])))
+        }
+        return found
+    }
+
+    /// Detaches the mount on `path`: umount2(MNT_DETACH) as root, else `fusermount3 -u -z`
+    /// (setuid; it lets a user unmount the FUSE mounts they made). nil when it worked.
+    static func lazyUnmount(_ path: String) -> String? {
+        if geteuid() == 0 {
+            if umount2(path, 2 /* MNT_DETACH */) == 0 { return nil }
+            return "umount2: \(String(cString: strerror(errno)))"
+        }
+        var pid: pid_t = 0
+        let argv = ["fusermount3", "-u", "-z", path]
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { for a in cargs { free(a) } }
+        let r = posix_spawnp(&pid, "fusermount3", nil, nil, &cargs, environ)
+        if r != 0 { return "fusermount3: \(String(cString: strerror(r)))" }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return status == 0 ? nil : "fusermount3 -u -z exited with status \((status >> 8) & 0xff)"
+    }
+}
