@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Release builds: guests run several times faster than under a debug build.
-scripts/setup.sh release
+scripts/setup.sh release-only
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 lock=(); [ "${KANDELO_SWIFTPM_IGNORE_LOCK:-0}" = 1 ] && lock=(--ignore-lock)   # see scripts/setup.sh
 bin=$(swift build "${lock[@]}" -c release --show-bin-path)

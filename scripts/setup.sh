@@ -3,6 +3,7 @@
 # packages already present are not reinstalled, and the build is incremental.
 #   scripts/setup.sh            debug build (what the tests use)
 #   scripts/setup.sh release    also a release build (benchmarks, demo)
+#   scripts/setup.sh release-only   the release build only (the demo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +29,11 @@ lock=()
 # Our products only: a bare `swift build` also builds every target of the dependencies
 # (WasmKit's CLI, swift-syntax ...), minutes for nothing.
 products=(kandelo-image kandelo-mount kandelo-launch kandelo-runner)
-echo "setup: building (debug)" >&2
-for p in "${products[@]}"; do swift build "${lock[@]}" --product "$p"; done
-if [ "${1:-}" = release ]; then
+if [ "${1:-}" != release-only ]; then
+    echo "setup: building (debug)" >&2
+    for p in "${products[@]}"; do swift build "${lock[@]}" --product "$p"; done
+fi
+if [ "${1:-}" = release ] || [ "${1:-}" = release-only ]; then
     echo "setup: building (release)" >&2
     for p in "${products[@]}"; do swift build "${lock[@]}" -c release --product "$p"; done
 fi

@@ -11,7 +11,7 @@ import Glibc
 #endif
 import Foundation
 
-@Suite(.serialized) struct InstallTests {
+extension FirstFiveMinutesTests {
     @Test func installUseFromACleanEnvironmentUninstall() throws {
         let work = "/tmp/klaunch-test-\(getpid())-install"
         let prefix = "\(work)/prefix"

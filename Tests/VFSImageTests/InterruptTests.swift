@@ -59,8 +59,8 @@ import Glibc
             os.waitpid(pid, 0)
             sys.stdout.write(repr(out))
             """
-        try py.write(toFile: dir.file("tty.py"), atomically: true, encoding: .utf8)
-        let tty = try run("/usr/bin/python3", [dir.file("tty.py"), exe, "build", "--from-dir", tree, "-o", dir.file("a.vfs")])
+        try py.write(toFile: dir.file("progress-driver.py"), atomically: true, encoding: .utf8)
+        let tty = try run("/usr/bin/python3", [dir.file("progress-driver.py"), exe, "build", "--from-dir", tree, "-o", dir.file("a.vfs")])
         #expect(tty.stdout.contains("\\r\\x1b[Kbuilding ") && tty.stdout.contains(" entries, "), "\(tty.stdout)")
         // In a script (stderr a pipe): no progress, only the one-line summary.
         let piped = try run(exe, ["build", "--from-dir", tree, "-o", dir.file("b.vfs")])
