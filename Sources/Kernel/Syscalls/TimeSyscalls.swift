@@ -31,9 +31,9 @@ extension Kernel {
                 let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
                 if t.uarg(0) != 0 {
                     try t.memory.store(t.uarg(0), ticks)
-                    try t.memory.store(t.uarg(0) + 4, Int32(0))
-                    try t.memory.store(t.uarg(0) + 8, Int32(0))
-                    try t.memory.store(t.uarg(0) + 12, Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 4), Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 8), Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 12), Int32(0))
                 }
                 return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
             }),
@@ -63,7 +63,7 @@ extension Kernel {
     /// A guest `struct __kernel_timespec`; the upper half of tv_nsec is ignored (ABI §3).
     func loadTimespec(_ t: GuestThread, _ addr: UInt32) throws(SyscallError) -> (sec: Int64, nsec: Int64) {
         let sec: Int64 = try t.memory.load(addr)
-        let nsec = Int64(try t.memory.load(addr + 8, as: UInt32.self))
+        let nsec = Int64(try t.memory.load(t.memory.field(addr, 8), as: UInt32.self))
         if sec < 0 || nsec >= 1_000_000_000 { throw .errno(.EINVAL) }
         return (sec, nsec)
     }
