@@ -103,6 +103,7 @@ final class SyscallFuzzService {
         let dir = Launch.workDir("sysfuzz-regress")
         try Launch.guest(dir, "regress", """
             #include <errno.h>
+            #include <limits.h>
             #include <stdio.h>
             #include <unistd.h>
             int main(void) {
@@ -113,11 +114,14 @@ final class SyscallFuzzService {
                 /* rt_sigqueueinfo with its siginfo at the top of the address space. */
                 r = syscall(138, (long)getpid(), 10L, -4L);
                 printf("sigqueueinfo %ld %d\\n", r, r == -1 ? errno : 0);
+                /* kill(INT_MIN, 0): the group -INT_MIN does not exist (Linux: ESRCH). */
+                r = syscall(129, (long)INT_MIN, 0L);
+                printf("kill %ld %d\\n", r, r == -1 ? errno : 0);
                 return 0;
             }
             """)
         let r = Launch.run(try Launch.image(dir), "/bin/regress")
-        #expect(r.status == 0 && r.out == "sigreturn -1 \(EFAULT)\nsigqueueinfo -1 \(EFAULT)\n", "\(r)")
+        #expect(r.status == 0 && r.out == "sigreturn -1 \(EFAULT)\nsigqueueinfo -1 \(EFAULT)\nkill -1 \(ESRCH)\n", "\(r)")
     }
 
     /// One round: `workers` processes in each of `launches` concurrent guests.

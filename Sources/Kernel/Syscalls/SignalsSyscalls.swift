@@ -119,6 +119,8 @@ extension Kernel {
             (__NR_kill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let pid = t.arg(0), sig = t.arg(1)
                 if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+                // Linux (kernel/signal.c kill_something_info): -INT_MIN names no group.
+                if pid == Int32.min { throw .errno(.ESRCH) }
                 let targets: [Process]
                 if pid > 0 {
                     guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
