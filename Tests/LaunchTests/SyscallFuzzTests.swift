@@ -125,7 +125,7 @@ final class SyscallFuzzService {
     }
 
     /// One round: `workers` processes in each of `launches` concurrent guests.
-    /// Returns the syscalls issued by workers that finished.
+    /// Returns the syscalls the guests' workers issued.
     func round(_ s: SyscallFuzzService, seed: UInt64, launches: Int, workers: Int, calls: Int) -> Int {
         let out = "\(s.dir)/round-\(seed).out"
         let cmds = (0..<launches).map { i in
@@ -183,7 +183,7 @@ final class SyscallFuzzService {
             seed += 1
         } while s.alive && Date().timeIntervalSince(started) < budget
         let seconds = max(Date().timeIntervalSince(started), 0.001)
-        #expect(calls > 0, "no worker finished its calls")
+        #expect(calls >= rounds * 16 * 64, "only \(calls) syscalls issued in \(rounds) rounds")
         let died = !s.alive
         // Remove what the workers made, so the image's checkpoint and fsck see a normal tree.
         _ = sh("rm -rf '\(s.mnt)'/work/* 2>/dev/null")

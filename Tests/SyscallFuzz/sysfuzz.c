@@ -19,7 +19,8 @@
  * could damage the image's programs through (/bin, /proc/self/exe) are never offered.
  *
  * Prints: sysfuzz seed=S workers=N calls=C exited=E signaled=K killed=H
- * (calls: syscalls issued by workers that finished; signaled: workers a signal ended,
+ * (calls: syscalls the workers and their children issued, reported on a pipe every 64
+ * calls and at the end; signaled: workers a signal ended,
  * e.g. a trap after an mprotect or a handler set to garbage; killed: hung at SECONDS).
  */
 #include <errno.h>
@@ -56,7 +57,11 @@ static char longpath[5001];
 static pid_t parent;
 static void *maps[8];
 static unsigned nmaps;
-static int trace;  /* SYSFUZZ_TRACE=1: each call on a descriptor dup'ed from stderr */
+static int trace;
+/* Workers report their progress (calls issued, 4-byte counts) on this descriptor, so the
+ * parent counts the calls of workers that later die or hang too. */
+#define PROGRESS_FD 999
+static void progress(int n) { if (n > 0) write(PROGRESS_FD, &n, sizeof n); }  /* SYSFUZZ_TRACE=1: each call on a descriptor dup'ed from stderr */
 
 static const char *paths[] = {
     "f1", "f2", "d1", "d1/f3", "d1/d2", "l1", "l2", ".", "..", "", "/", "/tmp", "/tmp/x",
@@ -103,12 +108,11 @@ static void tame(long nr, long *a) {
     case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigqueueinfo: case SYS_rt_tgsigqueueinfo: {
         /* Only ourselves (with a signal whose default is to do nothing, so the worker goes
          * on), a pid that does not exist, or INT_MIN. */
-        static const int harmless[] = { 0, SIGCHLD, SIGWINCH, SIGURG, SIGCONT, SIGUSR1 };
+        static const int harmless[] = { 0, SIGCHLD, SIGWINCH, SIGURG, SIGCONT };
         int sigarg = nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo ? 2 : 1;
         if (a[0] != INT_MIN) a[0] = pick(3) ? self : bogus;
         if (nr == SYS_tgkill || nr == SYS_rt_tgsigqueueinfo) { a[1] = a[0] == self ? self : bogus; }
-        int s = (int)a[sigarg];
-        if (s != SIGUSR1 || pick(2)) a[sigarg] = harmless[pick(6)];
+        a[sigarg] = harmless[pick(5)];
         break;
     }
     case SYS_prlimit64: case SYS_process_vm_readv: case SYS_process_vm_writev: case SYS_pidfd_open:
@@ -143,7 +147,15 @@ static void tame(long nr, long *a) {
     case SYS_setitimer: case SYS_getitimer:
         if (a[0] == ITIMER_REAL) a[0] = 7;  /* leave our alarm alone */
         break;
-    case SYS_close: case SYS_close_range: case SYS_dup3:
+    case SYS_close: case SYS_dup3:  /* the progress pipe stays ours */
+        if (nr == SYS_close && a[0] == PROGRESS_FD) a[0] = -1;
+        if (nr == SYS_dup3 && a[1] == PROGRESS_FD) a[1] = PROGRESS_FD + 1;
+        break;
+    case SYS_close_range:
+        if ((unsigned long)a[1] >= PROGRESS_FD) a[1] = PROGRESS_FD - 1;
+        break;
+    case SYS_fcntl64:
+        if (a[0] == PROGRESS_FD) a[0] = -1;
         break;
     }
 }
@@ -191,6 +203,7 @@ static long worker(uint64_t seed, long calls, int depth) {
         if (nr == SYS_munmap && r == 0) nmaps = 0;
         /* Renew what random calls took away: our descriptors, directory, buffer. */
         if (i % 64 == 63) {
+            progress(64);
             for (int k = 0; k < nfds; k++) if (fds[k] > 2) close(fds[k]);
             chdir(getenv("SYSFUZZ_DIR") ? getenv("SYSFUZZ_DIR") : "/work");
             open_some();
@@ -200,6 +213,7 @@ static long worker(uint64_t seed, long calls, int depth) {
         }
         done++;
     }
+    progress((int)(done % 64));
     return done;
 }
 
@@ -213,6 +227,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < (int)sizeof longpath - 1; i++) longpath[i] = i % 100 == 99 ? '/' : 'a';
     pid_t pids[64];
     if (workers > 64) workers = 64;
+    int prog[2];
+    if (pipe(prog) != 0 || dup2(prog[1], PROGRESS_FD) < 0) { perror("progress pipe"); return 1; }
+    close(prog[1]);
+    fcntl(prog[0], F_SETFL, O_NONBLOCK);
+    long issued = 0;
     for (int w = 0; w < workers; w++) {
         pids[w] = fork();
         if (pids[w] == 0) {
@@ -224,15 +243,18 @@ int main(int argc, char **argv) {
             if (getenv("SYSFUZZ_TRACE")) trace = fcntl(2, F_DUPFD, 900);
             int null = open("/dev/null", O_RDWR);
             dup2(null, 1); dup2(null, 2);
+            close(prog[0]);
             worker(seed * 1000003u + (uint64_t)w, calls, 0);
             _exit(0);
         }
     }
+    close(PROGRESS_FD);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int exited = 0, signaled = 0, killed = 0, left = workers;
     while (left > 0) {
-        int st;
+        int st, n;
+        while (read(prog[0], &n, sizeof n) == sizeof n) issued += n;
         pid_t p = waitpid(-1, &st, WNOHANG);
         if (p > 0) {
             for (int w = 0; w < workers; w++) if (pids[w] == p) {
@@ -254,7 +276,9 @@ int main(int argc, char **argv) {
         struct timespec d = { 0, 20 * 1000 * 1000 };
         nanosleep(&d, 0);
     }
+    int n;
+    while (read(prog[0], &n, sizeof n) == sizeof n) issued += n;
     printf("sysfuzz seed=%llu workers=%d calls=%ld exited=%d signaled=%d killed=%d\n",
-           (unsigned long long)seed, workers, (long)exited * calls, exited, signaled, killed);
+           (unsigned long long)seed, workers, issued, exited, signaled, killed);
     return 0;
 }
