@@ -73,7 +73,7 @@ seed_image() {
     "$bin/kandelo-image" build --from-dir "$tmp/t" -o "$seeds/small.vfs.zst" --sab-size 131072 --quiet
     mkdir -p "$tmp/e"
     "$bin/kandelo-image" build --from-dir "$tmp/e" -o "$seeds/empty.vfs" --sab-size 65536 --quiet
-    cp ../shared/reference-images/*.vfs.zst "$seeds/" 2>/dev/null || true
+    cp ../shared/reference-images/basic-oracle.vfs.zst "$seeds/" 2>/dev/null || true
     # The decompressed reference images are bases for the patch form (16 MiB each: too big
     # to mutate whole, see Fuzz/Sources/fuzz-image/Target.swift).
     for z in ../shared/reference-images/*.vfs.zst; do
@@ -112,7 +112,10 @@ run_libfuzzer() {
     mkdir -p "$corpus" "$crashes"
     rm -rf "$seeds"
     case $t in
-    image) seed_image "$seeds" "$dir/bases"; export FUZZ_IMAGE_BASES=$dir/bases ;;
+    image) seed_image "$seeds" "$dir/bases"
+           # FUZZ_IMAGE_BASES=DIR adds the 16 MiB reference images as patch bases: deeper,
+           # but ~20x slower per input, so only on request (FUZZ_REFERENCE_BASES=1).
+           if [ -n "${FUZZ_REFERENCE_BASES:-}" ]; then export FUZZ_IMAGE_BASES=$dir/bases; else unset FUZZ_IMAGE_BASES; fi ;;
     manifest) seed_manifest "$seeds" ;;
     fsops) mkdir -p "$seeds"; printf '\x01\x00a\xed\x01\x00\x00b\xa4\x01\x03\x00\x00\x10\x20\x41' > "$seeds/mkdir-create-write" ;;
     esac
