@@ -20,7 +20,9 @@ extension Kernel {
     func deadline(_ t: GuestThread, timeout: (sec: Int64, nsec: Int64)?) -> UInt64? {
         guard let timeout else { return nil }
         if t.callDeadline.serial != t.serial {
-            t.callDeadline = (t.serial, monotonicNanos() + UInt64(timeout.sec) * 1_000_000_000 + UInt64(timeout.nsec))
+            let delay = Kernel.saturatingNanos(timeout.sec, timeout.nsec)
+            let (at, overflow) = monotonicNanos().addingReportingOverflow(delay)
+            t.callDeadline = (t.serial, overflow ? UInt64.max : at)
         }
         return t.callDeadline.deadline
     }
