@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "kandelo-mount", targets: ["kandelo-mount"]),
         .executable(name: "kandelo-launch", targets: ["kandelo-launch"]),
         .executable(name: "kandelo-runner", targets: ["kandelo-runner"]),
+        // For the fuzz targets (Fuzz/Package.swift depends on this package by path).
+        .library(name: "VFSImage", targets: ["VFSImage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -1,6 +1,8 @@
 // Damaged images must give errors, never crashes: truncations and byte flips across every
 // structure (header, superblock, bitmaps, inode table, directory and data blocks, sidecars).
-// Whatever opens is then checked, walked and read in full.
+// A flipped image either is refused at load with an error naming the structure, or loads
+// and fsck names the faulty structures, or loads consistent and then reads, edits and
+// saves like any other image. Libfuzzer does the same at scale: Fuzz/, scripts/fuzz.sh.
 
 import Foundation
 import Testing
@@ -115,7 +117,57 @@ import Testing
         #expect(fs.check().isConsistent, "the undamaged image is clean")
     }
 
-    @Test func randomByteFlipsNeverCrash() throws {
+    /// Words that name a structure of the format; every error and fsck fault names one.
+    static let structureWords = ["header", "magic", "sabLen", "section", "superblock", "bitmap", "inode",
+                                 "block", "directory", "lazy", "archive", "metadata", "flag bit", "frame",
+                                 "filesystem area", "sidecar", "container"]
+
+    static func namesAStructure(_ message: String) -> Bool {
+        structureWords.contains { message.contains($0) }
+    }
+
+    enum FlipOutcome { case refused, faultsFound, consistent }
+
+    /// What a damaged image gives: an error naming the structure at load, or faults fsck
+    /// names, or a consistent image that then behaves like any other (read in full, edited,
+    /// still consistent, saved and loaded with the same tree).
+    func classify(_ b: [UInt8], _ label: String, roundTrip: Bool) -> FlipOutcome {
+        let fs: SharedFS
+        do {
+            fs = try SharedFS.decode(b)
+        } catch {
+            #expect(Self.namesAStructure(error.description), "\(label): load error names no structure: \(error)")
+            return .refused
+        }
+        let report = fs.check()
+        if !report.isConsistent {
+            for f in report.faults {
+                #expect(Self.namesAStructure(f), "\(label): fsck fault names no structure: \(f)")
+            }
+            exercise(b)  // whatever fsck refuses must still fail cleanly, never crash
+            return .faultsFound
+        }
+        do {
+            try fs.walk { n in
+                if n.attributes.type == .regular && n.lazyURL == nil { _ = try fs.readAll(n.attributes.ino) }
+                if n.attributes.type == .symlink { #expect(n.target?.isEmpty == false, "\(label): \(n.path)") }
+            }
+            if roundTrip {
+                let digest = try fs.treeDigest()
+                #expect(try SharedFS.decode(fs.encode()).treeDigest() == digest, "\(label): save and load changed the tree")
+            }
+            let f = try fs.create(.root, Array("new-after-flip".utf8), mode: 0o644)
+            #expect(try fs.write(f, at: 0, Array("x".utf8)) == 1)
+            _ = try fs.mkdir(.root, Array("newdir".utf8), mode: 0o755)
+            let after = fs.check()
+            #expect(after.isConsistent, "\(label): an fsck-clean image became inconsistent after edits: \(after.faults.prefix(3))")
+        } catch {
+            Issue.record("\(label): fsck found no fault, but using the image failed: \(error)")
+        }
+        return .consistent
+    }
+
+    @Test func randomByteFlipsGiveNamedErrorsOrConsistentImages() throws {
         let good = try Self.sample()
         let fs = try SharedFS.decode(good)
         let sb = fs.superblock
@@ -127,16 +179,24 @@ import Testing
         targets.append((16 + Int(sb.dataStart) * 4096)..<(16 + Int(sb.dataStart) * 4096 + 8 * 4096))
         targets.append((16 + fs.sabLength)..<good.count)
         var rng = SeededRandom(seed: 7)
+        var counts: [String: Int] = [:]
         for round in 0..<1500 {
             var b = good
             let flips = Int.random(in: 1...4, using: &rng)
+            var at: [Int] = []
             for _ in 0..<flips {
                 let r = targets[round % targets.count]
                 let i = Int.random(in: r, using: &rng)
                 b[i] ^= UInt8.random(in: 1...255, using: &rng)
+                at.append(i)
             }
-            exercise(b)
+            counts["\(classify(b, "round \(round), bytes \(at) flipped", roundTrip: round % 8 == 0))", default: 0] += 1
         }
+        // Each outcome happens: the flips reach structures the loader refuses, structures
+        // only fsck can judge, and bytes (times, contents) whose change is legitimate.
+        #expect(counts["refused", default: 0] > 50, "\(counts)")
+        #expect(counts["faultsFound", default: 0] > 50, "\(counts)")
+        #expect(counts["consistent", default: 0] > 50, "\(counts)")
     }
 
     @Test func corruptZstdIsAnError() throws {

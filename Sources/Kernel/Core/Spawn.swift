@@ -363,12 +363,16 @@ extension Kernel {
             }
         }
         p.children = []
-        if let parent = processes[p.ppid], parent.state == .running {
+        let parentWaits = processes[p.ppid].map { $0.state == .running && $0.children.contains(p.pid) } ?? false
+        if parentWaits, let parent = processes[p.ppid] {
             parent.childEvents.wakeAll()
             if p.exitSignal > 0 { send(p.exitSignal, to: parent) }
         }
         jobControlAfterExit(p, mayOrphan)
         onExit?(p)
+        // Nobody will wait for it (an orphan whose reaper had already exited): reaped now,
+        // as init would, not left a zombie in the service (found by the syscall fuzzer).
+        if !parentWaits && p.reaper != p.pid { reap(p) }
     }
 
     /// SIGKILLs every process still running (the launcher's guest has exited).

@@ -277,7 +277,7 @@ extension Kernel {
             let type: Int16 = try t.memory.load(addr)
             let F_RDLCK: Int16 = 0, F_WRLCK: Int16 = 1, F_UNLCK: Int16 = 2
             guard type == F_RDLCK || type == F_WRLCK || type == F_UNLCK else { throw .errno(.EINVAL) }
-            let whence: Int16 = try t.memory.load(addr + 2)
+            let whence: Int16 = try t.memory.load(t.memory.field(addr, 2))
             guard whence >= 0 && whence <= 2 else { throw .errno(.EINVAL) }
             if cmd == 5 || cmd == 12 || cmd == 36 {
                 // Nobody else holds a lock: report the range unlocked.

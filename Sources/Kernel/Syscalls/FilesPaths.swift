@@ -194,7 +194,7 @@ extension Kernel {
     /// One struct __kernel_timespec; the upper half of tv_nsec is ignored (sdk/ABI.md §3).
     static func timeSetting(_ t: GuestThread, _ addr: UInt32) throws(SyscallError) -> VFS.TimeSetting {
         let sec: Int64 = try t.memory.load(addr)
-        let rawNsec: Int64 = try t.memory.load(addr + 8)
+        let rawNsec: Int64 = try t.memory.load(t.memory.field(addr, 8))
         let nsec = Int64(Int32(truncatingIfNeeded: rawNsec))
         if nsec == UTIME_NOW { return .now }
         if nsec == UTIME_OMIT { return .omit }

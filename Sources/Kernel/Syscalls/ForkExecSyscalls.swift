@@ -262,7 +262,7 @@ extension Kernel {
             throw error
         }
         try t.memory.store(fds, r)
-        try t.memory.store(fds + 4, w)
+        try t.memory.store(t.memory.field(fds, 4), w)
         return 0
     }
 }

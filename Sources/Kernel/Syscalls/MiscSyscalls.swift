@@ -45,13 +45,13 @@ extension Kernel {
                 if !k.mayChangeLimits(of: p, by: t.process) { throw .errno(.EPERM) }
                 var limit: (cur: UInt64, max: UInt64)? = nil
                 if new != 0 {
-                    let cur: UInt64 = try t.memory.load(new), max: UInt64 = try t.memory.load(new + 8)
+                    let cur: UInt64 = try t.memory.load(new), max: UInt64 = try t.memory.load(t.memory.field(new, 8))
                     limit = (cur, max)
                 }
                 if old != 0 {
                     let l = k.rlimit(p, res)
                     try t.memory.store(old, l.cur)
-                    try t.memory.store(old + 8, l.max)
+                    try t.memory.store(t.memory.field(old, 8), l.max)
                 }
                 if let limit { try k.setRlimit(p, res, limit, by: t.process) }
                 return 0
@@ -61,14 +61,14 @@ extension Kernel {
                 if res < 0 || res >= 16 { throw .errno(.EINVAL) }
                 let l = k.rlimit(t.process, res)
                 try t.memory.store(t.uarg(1), UInt32(truncatingIfNeeded: min(l.cur, 0xffff_ffff)))
-                try t.memory.store(t.uarg(1) + 4, UInt32(truncatingIfNeeded: min(l.max, 0xffff_ffff)))
+                try t.memory.store(t.memory.field(t.uarg(1), 4), UInt32(truncatingIfNeeded: min(l.max, 0xffff_ffff)))
                 return 0
             }),
             (__NR_setrlimit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let res = t.arg(0)
                 if res < 0 || res >= 16 { throw .errno(.EINVAL) }
                 let widen: (UInt32) -> UInt64 = { $0 == 0xffff_ffff ? UInt64.max : UInt64($0) }
-                let cur: UInt32 = try t.memory.load(t.uarg(1)), max: UInt32 = try t.memory.load(t.uarg(1) + 4)
+                let cur: UInt32 = try t.memory.load(t.uarg(1)), max: UInt32 = try t.memory.load(t.memory.field(t.uarg(1), 4))
                 try k.setRlimit(t.process, res, (widen(cur), widen(max)), by: t.process)
                 return 0
             }),

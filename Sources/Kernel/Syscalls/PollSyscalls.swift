@@ -20,7 +20,9 @@ extension Kernel {
     func deadline(_ t: GuestThread, timeout: (sec: Int64, nsec: Int64)?) -> UInt64? {
         guard let timeout else { return nil }
         if t.callDeadline.serial != t.serial {
-            t.callDeadline = (t.serial, monotonicNanos() + UInt64(timeout.sec) * 1_000_000_000 + UInt64(timeout.nsec))
+            let delay = Kernel.saturatingNanos(timeout.sec, timeout.nsec)
+            let (at, overflow) = monotonicNanos().addingReportingOverflow(delay)
+            t.callDeadline = (t.serial, overflow ? UInt64.max : at)
         }
         return t.callDeadline.deadline
     }
@@ -86,7 +88,7 @@ extension Kernel {
         for i in 0..<nfds {
             let a = fdsAddr + UInt32(8 * i)
             let fd: Int32 = try t.memory.load(a)
-            let events: Int16 = try t.memory.load(a + 4)
+            let events: Int16 = try t.memory.load(t.memory.field(a, 4))
             var revents: Int16 = 0
             if fd >= 0 {
                 if let f = t.process.files.entry(fd)?.file {
@@ -96,7 +98,7 @@ extension Kernel {
                     revents = Kernel.POLLNVAL
                 }
             }
-            try t.memory.store(a + 6, revents)
+            try t.memory.store(t.memory.field(a, 6), revents)
             if revents != 0 { ready += 1 }
         }
         let deadline = k.deadline(t, timeout: timeout)

@@ -44,17 +44,17 @@ extension Kernel {
                 if act != 0 {
                     var a = SignalState.Action()
                     a.handler = try t.memory.load(act)
-                    a.flags = try t.memory.load(act + 4)
-                    a.restorer = try t.memory.load(act + 8)
-                    a.mask = try t.memory.load(act + 12) & ~Signal.unblockable
+                    a.flags = try t.memory.load(t.memory.field(act, 4))
+                    a.restorer = try t.memory.load(t.memory.field(act, 8))
+                    a.mask = try t.memory.load(t.memory.field(act, 12)) & ~Signal.unblockable
                     newAction = a
                 }
                 if old != 0 {
                     let a = t.process.signals.actions[Int(sig)]
                     try t.memory.store(old, a.handler)
-                    try t.memory.store(old + 4, a.flags)
-                    try t.memory.store(old + 8, a.restorer)
-                    try t.memory.store(old + 12, a.mask)
+                    try t.memory.store(t.memory.field(old, 4), a.flags)
+                    try t.memory.store(t.memory.field(old, 8), a.restorer)
+                    try t.memory.store(t.memory.field(old, 12), a.mask)
                 }
                 if let a = newAction {
                     t.process.signals.actions[Int(sig)] = a
@@ -104,12 +104,12 @@ extension Kernel {
                 if old != 0 {
                     let a = t.process.signals.altstack
                     try t.memory.store(old, a.sp)
-                    try t.memory.store(old + 4, a.flags)
-                    try t.memory.store(old + 8, a.size)
+                    try t.memory.store(t.memory.field(old, 4), a.flags)
+                    try t.memory.store(t.memory.field(old, 8), a.size)
                 }
                 if ss != 0 {
-                    let sp: UInt32 = try t.memory.load(ss), flags: UInt32 = try t.memory.load(ss + 4)
-                    let size: UInt32 = try t.memory.load(ss + 8)
+                    let sp: UInt32 = try t.memory.load(ss), flags: UInt32 = try t.memory.load(t.memory.field(ss, 4))
+                    let size: UInt32 = try t.memory.load(t.memory.field(ss, 8))
                     if flags & ~UInt32(2) != 0 { throw .errno(.EINVAL) }
                     if flags == 0 && size < 2048 { throw .errno(.ENOMEM) }
                     t.process.signals.altstack = (sp, flags, size)
@@ -119,6 +119,8 @@ extension Kernel {
             (__NR_kill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
                 let pid = t.arg(0), sig = t.arg(1)
                 if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+                // Linux (kernel/signal.c kill_something_info): -INT_MIN names no group.
+                if pid == Int32.min { throw .errno(.ESRCH) }
                 let targets: [Process]
                 if pid > 0 {
                     guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
@@ -156,7 +158,7 @@ extension Kernel {
             }),
             (__NR_rt_sigtimedwait_time64, sys_sigtimedwait),
             (__NR_kandelo_sigreturn, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let mask: UInt64 = try t.memory.load(t.uarg(0) + 20)
+                let mask: UInt64 = try t.memory.load(t.memory.field(t.uarg(0), 20))
                 t.sigmask = mask & ~Signal.unblockable
                 try k.checkSignals(t)
                 return 0
@@ -364,9 +366,9 @@ extension Kernel {
         for i in 0..<8 { context[20 + i] = UInt8((frame.restore >> (8 * UInt64(i))) & 0xff) }
         try t.memory.write(uc, context)
         try t.memory.store(act, a.handler)
-        try t.memory.store(act + 4, a.flags)
-        try t.memory.store(act + 8, a.restorer)
-        try t.memory.store(act + 12, a.mask)
+        try t.memory.store(t.memory.field(act, 4), a.flags)
+        try t.memory.store(t.memory.field(act, 8), a.restorer)
+        try t.memory.store(t.memory.field(act, 12), a.mask)
         t.sigmask = frame.mask
         return sig
     }
@@ -375,8 +377,8 @@ extension Kernel {
     func queueInfo(_ t: GuestThread, pid: Int32, sig: Int32, info: UInt32) throws(SyscallError) -> Int32 {
         if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
         guard let p = processes[pid], p.state == .running else { throw .errno(.ESRCH) }
-        let code: Int32 = try t.memory.load(info + 8)
-        let value: Int32 = try t.memory.load(info + 20)
+        let code: Int32 = try t.memory.load(t.memory.field(info, 8))
+        let value: Int32 = try t.memory.load(t.memory.field(info, 20))
         // Only the kernel may claim si_code >= 0 (or SI_TKILL) for another process.
         if (code >= 0 || code == -6) && p !== t.process { throw .errno(.EPERM) }
         if !maySignal(t.process, p) { throw .errno(.EPERM) }

@@ -31,9 +31,9 @@ extension Kernel {
                 let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
                 if t.uarg(0) != 0 {
                     try t.memory.store(t.uarg(0), ticks)
-                    try t.memory.store(t.uarg(0) + 4, Int32(0))
-                    try t.memory.store(t.uarg(0) + 8, Int32(0))
-                    try t.memory.store(t.uarg(0) + 12, Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 4), Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 8), Int32(0))
+                    try t.memory.store(t.memory.field(t.uarg(0), 12), Int32(0))
                 }
                 return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
             }),
@@ -60,10 +60,18 @@ extension Kernel {
         try t.memory.write(addr, b)
     }
 
+    /// Nanoseconds in a validated timespec, saturating: a timeout of 2^62 seconds is as good
+    /// as forever (Linux clamps to KTIME_MAX), never an overflow trap in the kernel.
+    static func saturatingNanos(_ sec: Int64, _ nsec: Int64) -> UInt64 {
+        let (ns, o1) = UInt64(sec).multipliedReportingOverflow(by: 1_000_000_000)
+        let (total, o2) = ns.addingReportingOverflow(UInt64(nsec))
+        return o1 || o2 ? UInt64.max : total
+    }
+
     /// A guest `struct __kernel_timespec`; the upper half of tv_nsec is ignored (ABI §3).
     func loadTimespec(_ t: GuestThread, _ addr: UInt32) throws(SyscallError) -> (sec: Int64, nsec: Int64) {
         let sec: Int64 = try t.memory.load(addr)
-        let nsec = Int64(try t.memory.load(addr + 8, as: UInt32.self))
+        let nsec = Int64(try t.memory.load(t.memory.field(addr, 8), as: UInt32.self))
         if sec < 0 || nsec >= 1_000_000_000 { throw .errno(.EINVAL) }
         return (sec, nsec)
     }
@@ -150,7 +158,7 @@ extension Kernel {
         let clock = t.arg(0), flags = t.arg(1), req = t.uarg(2), rem = t.uarg(3)
         let TIMER_ABSTIME: Int32 = 1
         let (sec, nsec) = try k.loadTimespec(t, req)
-        var delay = UInt64(sec) &* 1_000_000_000 &+ UInt64(nsec)
+        var delay = Kernel.saturatingNanos(sec, nsec)
         let (nowSec, nowNsec) = try k.clockValue(t, clock)
         if clock == 2 || clock == 3 { throw .errno(.EINVAL) }
         if flags & TIMER_ABSTIME != 0 {
@@ -158,6 +166,7 @@ extension Kernel {
             delay = delay > current ? delay - current : 0
         }
         if delay == 0 { return 0 }
+        delay = min(delay, UInt64(Int64.max) / 2)  // ~146 years: forever, and no sum overflows
         let deadline = k.monotonicNanos() + delay
         let serial = t.serial
         // weak t: the timer may fire (or report its cancellation) after the thread is gone,
