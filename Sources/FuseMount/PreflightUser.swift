@@ -48,7 +48,10 @@ extension Preflight {
         }
         // A kandelo mount of this image above the mount point (the source is the image's
         // path unless fsname= renamed it).
-        if let outer = enclosingMount(of: mountPoint), outer.type == "fuse.kandelo", outer.source == image {
+        // (A mount of the image on the mount point itself is not "inside": it is the image
+        // already served, or a dead mount that Recovery detaches.)
+        if let outer = enclosingMount(of: mountPoint), outer.type == "fuse.kandelo", outer.source == image,
+           outer.mountPoint != mountPoint {
             throw .mountPoint("\(mountPoint) is inside \(outer.mountPoint), the mount of \(image) itself: "
                               + "an image cannot be mounted inside its own mount")
         }

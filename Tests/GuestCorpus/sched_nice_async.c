@@ -28,6 +28,7 @@ int main(void)
     show("setpriority bad which", setpriority(42, 0, 1));
     show("getpriority no such pid", getpriority(PRIO_PROCESS, 999999));
     pid_t root = getpid();
+    int fd = open("owned-by-root.txt", O_CREAT | O_RDWR, 0644);
     pid_t c = fork();
     if (c == 0) {
         errno = 0;
@@ -40,7 +41,6 @@ int main(void)
         show("O_NOATIME on root's file", fd);
         _exit(0);
     }
-    int fd = open("owned-by-root.txt", O_CREAT | O_RDWR, 0644);
     waitpid(c, 0, 0);
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -250,24 +250,8 @@ enum FaultGuests {
     func ctrlCInAnInteractiveShell(mode: String) throws {
         let s = try ServiceFixture("ctrlc-\(mode)", start: mode == "service")
         defer { s.stop() }
-        let target = mode == "service" ? "--mount', '\(s.mnt)" : "--image', '\(s.image)"
-        let py = """
-            import os, pty, sys, time, select
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv('\(s.launcher)', ['kandelo-launch', '-e', 'PS1=PROMPT$ ', '\(target)', '/bin/sh', '-i'])
-            out = b''
-            def expect(token, timeout=30):
-                global out
-                end = time.time() + timeout
-                while token.encode() not in out:
-                    if time.time() > end:
-                        print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); sys.exit(2)
-                    r, _, _ = select.select([fd], [], [], 0.2)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                i = out.index(token.encode()); out = out[i + len(token):]
+        let target = mode == "service" ? ["--mount", s.mnt] : ["--image", s.image]
+        let py = PtyScript.prelude([s.launcher, "-e", "PS1=PROMPT$ "] + target + ["/bin/sh", "-i"]) + """
             expect('PROMPT$ ')
             os.write(fd, b'sleep 30; echo not interrupted\\r')
             time.sleep(1.5)

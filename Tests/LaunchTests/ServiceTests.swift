@@ -181,23 +181,7 @@ final class ServiceFixture {
         defer { s.stop() }
         // Drive `kandelo-launch -t` through a host pty as a user would: a prompt, a
         // command, ^C of a running sleep, the terminal's size, then exit with a status.
-        let py = """
-            import os, pty, sys, time, select
-            pid, fd = pty.fork()
-            if pid == 0:
-                os.execv('\(s.launcher)', ['kandelo-launch', '-t', '-e', 'PS1=PROMPT$ ', '--mount', '\(s.mnt)', '/bin/sh', '-i'])
-            out = b''
-            def expect(token, timeout=30):
-                global out
-                end = time.time() + timeout
-                while token.encode() not in out:
-                    if time.time() > end:
-                        print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); sys.exit(2)
-                    r, _, _ = select.select([fd], [], [], 0.2)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                i = out.index(token.encode()); rest = out[i + len(token):]; out = rest
+        let py = PtyScript.prelude([s.launcher, "-t", "-e", "PS1=PROMPT$ ", "--mount", s.mnt, "/bin/sh", "-i"]) + """
             expect('PROMPT$ ')
             os.write(fd, b'echo $((6*7)) answer\\r')
             expect('42 answer'); expect('PROMPT$ ')

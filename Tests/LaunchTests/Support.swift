@@ -61,6 +61,34 @@ enum Launch {
     }
 }
 
+/// Python that runs `argv` (argv[0] is the path) on a host pty and defines
+/// `expect(token, timeout=30)`: read until `token` appears and consume through it; on a
+/// timeout print what came and exit 2. Tests append what to type and expect.
+enum PtyScript {
+    static func prelude(_ argv: [String]) -> String {
+        let list = argv.map { "'\($0)'" }.joined(separator: ", ")
+        return """
+            import os, pty, sys, time, select
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv('\(argv[0])', [\(list)])
+            out = b''
+            def expect(token, timeout=30):
+                global out
+                end = time.time() + timeout
+                while token.encode() not in out:
+                    if time.time() > end:
+                        print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); os.kill(pid, 9); sys.exit(2)
+                    r, _, _ = select.select([fd], [], [], 0.2)
+                    if r:
+                        try: out += os.read(fd, 4096)
+                        except OSError: break
+                i = out.index(token.encode()); out = out[i + len(token):]
+
+            """
+    }
+}
+
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
