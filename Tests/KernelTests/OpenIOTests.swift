@@ -252,6 +252,28 @@ import VFSImage
         #expect(h.resolveError("/tmp/b") == .ENOENT)
     }
 
+    /// A description that finds no slot is released by the table itself, whoever made it
+    /// (openat did this alone; pipe2's second end and a FIFO's blocked open leaked theirs).
+    @Test func aDescriptionThatFindsNoSlotIsReleased() throws {
+        let table = FileTable()
+        table.limit = 0
+        let a = FakeStream()
+        #expect(throws: SyscallError.self) { _ = try table.install(a, cloexec: false) }
+        #expect(a.released)
+        let b = FakeStream()
+        #expect(throws: SyscallError.self) { try table.install(b, at: -1, cloexec: false) }
+        #expect(b.released)
+        // Through the syscalls: a directory opened at EMFILE, then removed, frees its inode.
+        let h = try Harness()
+        let free = h.image.statistics().freeInodes
+        #expect(h.sys(__NR_mkdirat, -100, Harness.a(h.str("/gone")), 0o755) == 0)
+        h.process.files.limit = Int32(h.process.files.entries.count)
+        #expect(h.open("/gone", O_RDONLY | O_DIRECTORY) == err(.EMFILE))
+        h.process.files.limit = 1024
+        #expect(h.sys(__NR_unlinkat, -100, Harness.a(h.str("/gone")), 0x200) == 0)
+        #expect(h.image.statistics().freeInodes == free)
+    }
+
     @Test func truncateAndFallocate() throws {
         let h = try Harness()
         let fd = h.open("/tmp/t", O_CREAT | O_RDWR)

@@ -104,6 +104,7 @@ extension Kernel {
                 installed = true
                 self.complete(t, fd)
             } catch {
+                installed = true   // (a failed install has released `end` already)
                 if case .errno(let e) = error { self.fail(t, e) } else { self.fail(t, .EMFILE) }
             }
         }))

@@ -145,7 +145,12 @@ public final class FileTable {
     public func install(_ file: OpenFile, cloexec: Bool, minimum: Int32 = 0) throws(SyscallError) -> Int32 {
         var fd = max(minimum, 0)
         while entries[fd] != nil { fd += 1 }
-        if fd >= limit { throw .errno(.EMFILE) }
+        if fd >= limit {
+            // A description no table holds yet is let go here, or what it holds (an open
+            // inode, a pipe end) would never be released.
+            if file.references == 0 { file.release() }
+            throw .errno(.EMFILE)
+        }
         file.references += 1
         entries[fd] = Entry(file: file, cloexec: cloexec)
         return fd
@@ -153,7 +158,10 @@ public final class FileTable {
 
     /// dup2/dup3: installs at exactly `fd`, closing what was there.
     public func install(_ file: OpenFile, at fd: Int32, cloexec: Bool) throws(SyscallError) {
-        if fd < 0 || fd >= limit { throw .errno(.EBADF) }
+        if fd < 0 || fd >= limit {
+            if file.references == 0 { file.release() }
+            throw .errno(.EBADF)
+        }
         file.references += 1
         let old = entries[fd]
         entries[fd] = Entry(file: file, cloexec: cloexec)

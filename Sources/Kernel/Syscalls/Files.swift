@@ -105,12 +105,7 @@ extension Kernel {
         let path = try pathArg(t, 1)
         try installCheck(t.process.files)
         let f = try k.vfs.open(t, dirfd: dirfd, path: path, flags: flags, mode: mode)
-        do {
-            return try t.process.files.install(f, cloexec: flags & OpenFlags.O_CLOEXEC != 0)
-        } catch {
-            if f.references == 0 { f.release() }
-            throw error
-        }
+        return try t.process.files.install(f, cloexec: flags & OpenFlags.O_CLOEXEC != 0)   // (releases f on failure)
     }
 
     static func sys_close(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {

@@ -255,7 +255,11 @@ extension Kernel {
         let reader = PipeEnd(pipe: pipe, flags: OpenFlags.O_RDONLY | nb)
         let writer = PipeEnd(pipe: pipe, flags: OpenFlags.O_WRONLY | nb)
         let cloexec = flags & OpenFlags.O_CLOEXEC != 0
-        let r = try t.process.files.install(reader, cloexec: cloexec)
+        let r: Int32
+        do { r = try t.process.files.install(reader, cloexec: cloexec) } catch {
+            writer.release()   // (the table released the reader)
+            throw error
+        }
         let w: Int32
         do { w = try t.process.files.install(writer, cloexec: cloexec) } catch {
             try? t.process.files.close(r)
