@@ -77,23 +77,24 @@ public enum Preflight {
         return String(cString: p)
     }
 
-    struct MountEntry { var mountPoint: String; var type: String; var source: String }
+    public struct MountEntry: Sendable { public var mountPoint: String; public var type: String; public var source: String }
 
     /// The mount whose mount point is `path`, from /proc/self/mountinfo (last one wins:
     /// the top of a stack of mounts).
-    static func mountEntry(at path: String) -> MountEntry? {
-        guard let text = readFile("/proc/self/mountinfo") else { return nil }
-        var found: MountEntry? = nil
-        for line in text.split(separator: "\n") {
+    public static func mountEntry(at path: String) -> MountEntry? {
+        mountEntries().last { $0.mountPoint == path }
+    }
+
+    /// Every mount in /proc/self/mountinfo, in its order (lines it cannot parse skipped).
+    static func mountEntries() -> [MountEntry] {
+        guard let text = readFile("/proc/self/mountinfo") else { return [] }
+        return text.split(separator: "\n").compactMap { line in
             // id parent major:minor root mountpoint options [optional...] - type source superoptions
             let f = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard f.count > 5, let dash = f.firstIndex(of: "-"), dash + 2 < f.count else { continue }
-            let mp = unescapeMountField(String(f[4]))
-            if mp == path {
-                found = MountEntry(mountPoint: mp, type: String(f[dash + 1]), source: unescapeMountField(String(f[dash + 2])))
-            }
+            guard f.count > 5, let dash = f.firstIndex(of: "-"), dash + 2 < f.count else { return nil }
+            return MountEntry(mountPoint: unescapeMountField(String(f[4])), type: String(f[dash + 1]),
+                              source: unescapeMountField(String(f[dash + 2])))
         }
-        return found
     }
 
     /// mountinfo writes space, tab, newline and backslash as \ooo octal escapes.

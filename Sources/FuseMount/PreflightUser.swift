@@ -67,16 +67,11 @@ extension Preflight {
 
     /// The mount that `path` lies in (the longest mount point that is a prefix of it).
     static func enclosingMount(of path: String) -> MountEntry? {
-        guard let text = readFile("/proc/self/mountinfo") else { return nil }
         var best: MountEntry? = nil
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard f.count > 5, let dash = f.firstIndex(of: "-"), dash + 2 < f.count else { continue }
-            let mp = unescapeMountField(String(f[4]))
+        for m in mountEntries() {
+            let mp = m.mountPoint
             let inside = mp == "/" || path == mp || path.hasPrefix(mp + "/")
-            if inside, mp.count >= (best?.mountPoint.count ?? -1) {
-                best = MountEntry(mountPoint: mp, type: String(f[dash + 1]), source: unescapeMountField(String(f[dash + 2])))
-            }
+            if inside, mp.count >= (best?.mountPoint.count ?? -1) { best = m }
         }
         return best
     }

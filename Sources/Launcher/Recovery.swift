@@ -40,7 +40,7 @@ enum Recovery {
         }
         // Mounts can stack (a dead one over another dead one): clear them one at a time.
         for _ in 0..<8 {
-            guard let entry = topMount(at: path), entry.type == "fuse.kandelo", entry.source == image else { return }
+            guard let entry = Preflight.mountEntry(at: path), entry.type == "fuse.kandelo", entry.source == image else { return }
             var sfs = statvfs()
             let e = statvfs(path, &sfs) == 0 ? 0 : errno
             guard e == ENOTCONN || e == ECONNABORTED else { return }
@@ -79,28 +79,6 @@ enum Recovery {
         let base = String(p[p.index(after: slash)...])
         let absDir = Control.absolute(dir)
         return absDir == "/" ? "/" + base : absDir + "/" + base
-    }
-
-    struct MountEntry { var type: String; var source: String }
-
-    /// The top mount on `path` in /proc/self/mountinfo (the last line for it), or nil.
-    static func topMount(at path: String) -> MountEntry? {
-        guard let f = fopen("/proc/self/mountinfo", "r") else { return nil }
-        defer { fclose(f) }
-        var line: UnsafeMutablePointer<CChar>? = nil
-        var cap = 0
-        defer { free(line) }
-        var found: MountEntry? = nil
-        while getline(&line, &cap, f) > 0 {
-            var text = String(cString: line!)
-            if text.hasSuffix("\n") { text.removeLast() }
-            // id parent major:minor root mountpoint options [optional...] - type source superoptions
-            let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-            guard parts.count > 5, Control.unescape(String(parts[4])) == path,
-                  let dash = parts.firstIndex(of: "-"), dash + 2 < parts.count else { continue }
-            found = MountEntry(type: String(parts[dash + 1]), source: Control.unescape(String(parts[dash + 2])))
-        }
-        return found
     }
 
     /// Detaches the mount on `path`: umount2(MNT_DETACH) as root, else `fusermount3 -u -z`
