@@ -161,7 +161,8 @@ import Foundation
         while [ $(date +%s) -lt $end ]; do
             # (the guest renames x and y back and forth: put d back into whichever exists)
             if mv -T x/d dh 2>/dev/null; then
-                ln -s '\(t.top)/outside' x/d 2>/dev/null
+                # (-T: if x/d is back already, fail rather than make a link inside what it points to)
+                ln -sT '\(t.top)/outside' x/d 2>/dev/null
                 # (the guest may have moved the link meanwhile: it is whichever d is not dh)
                 # (-T: never into a directory a link at the destination points to)
                 until rm -f x/d y/d d; mv -T dh x/d 2>/dev/null || mv -T dh y/d 2>/dev/null; do :; done; n=$((n+1))
