@@ -17,18 +17,8 @@ private let ptyDriver = """
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(argv[0], argv)
-    out = b''
-    def expect(token, timeout=60):
-        global out
-        end = time.time() + timeout
-        while token.encode() not in out:
-            if time.time() > end:
-                print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); os.kill(pid, 9); sys.exit(2)
-            r, _, _ = select.select([fd], [], [], 0.2)
-            if r:
-                try: out += os.read(fd, 4096)
-                except OSError: break
-        out = out[out.index(token.encode()) + len(token):]
+
+    """ + PtyScript.expectFunction(defaultTimeout: 60) + """
     expect('PROMPT$ ')
     os.write(fd, b'echo "shell=$0 uid=$(id -u) tty=$(tty)"\\r')
     expect('shell='); expect('PROMPT$ ')

@@ -72,20 +72,27 @@ enum PtyScript {
             pid, fd = pty.fork()
             if pid == 0:
                 os.execv('\(argv[0])', [\(list)])
-            out = b''
-            def expect(token, timeout=30):
-                global out
-                end = time.time() + timeout
-                while token.encode() not in out:
-                    if time.time() > end:
-                        print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); os.kill(pid, 9); sys.exit(2)
-                    r, _, _ = select.select([fd], [], [], 0.2)
-                    if r:
-                        try: out += os.read(fd, 4096)
-                        except OSError: break
-                i = out.index(token.encode()); out = out[i + len(token):]
 
-            """
+            """ + expectFunction()
+    }
+
+    /// `out` and `expect(token, timeout)` over the pty `fd` of child `pid`.
+    static func expectFunction(defaultTimeout: Int = 30) -> String {
+        """
+        out = b''
+        def expect(token, timeout=\(defaultTimeout)):
+            global out
+            end = time.time() + timeout
+            while token.encode() not in out:
+                if time.time() > end:
+                    print('TIMEOUT waiting for', repr(token), 'got', repr(out[-400:])); os.kill(pid, 9); sys.exit(2)
+                r, _, _ = select.select([fd], [], [], 0.2)
+                if r:
+                    try: out += os.read(fd, 4096)
+                    except OSError: break
+            i = out.index(token.encode()); out = out[i + len(token):]
+
+        """
     }
 }
 
