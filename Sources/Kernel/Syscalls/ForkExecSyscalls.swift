@@ -239,6 +239,7 @@ extension Kernel {
         p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
+        p.memory.size = 0   // the new image's first call reports its size (serveRequests keeps the maximum)
         t.sigword = 0
         t.clearChildTid = 0
         complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(exe.bytes.count)])
