@@ -105,6 +105,15 @@ public class OpenFile {
     public func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {
         throw .errno(.ESPIPE)
     }
+    /// mmap of the file: records the mapping through `commit` and fills guest memory
+    /// [addr, addr + length) with the file's bytes from `offset` (a mapping is a copy taken
+    /// now: sdk/ABI.md §2). A file that cannot be mapped fails before calling `commit`, so
+    /// mmap has no side effect then. Default: ENODEV (Linux: no mmap operation — pipes,
+    /// FIFOs, terminals, directories, /proc files).
+    public func mapInto(_ t: GuestThread, at addr: UInt32, length: Int, offset: Int64,
+                        commit: () throws(SyscallError) -> Void) throws(SyscallError) {
+        throw .errno(.ENODEV)
+    }
     public func stat(_ t: GuestThread) throws(SyscallError) -> KStat { throw .errno(.EBADF) }
     public func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
         throw .errno(.ENOTTY)

@@ -200,6 +200,17 @@ final class RegularFile: VFSFile {
         try seekPlain(off, whence, size: try size)
     }
 
+    /// The copy is read through the filesystem's synchronous read, for --bind files too:
+    /// the Ring path (hostIO) answers the call with its byte count when the read completes,
+    /// which is read(2)'s answer, not mmap's. Bytes past the end of the file stay zero.
+    override func mapInto(_ t: GuestThread, at addr: UInt32, length: Int, offset: Int64,
+                          commit: () throws(SyscallError) -> Void) throws(SyscallError) {
+        try commit()
+        _ = try readBytes(at: offset, count: length) { chunk, done throws(SyscallError) in
+            try t.memory.write(addr + UInt32(done), from: chunk)
+        }
+    }
+
     // MARK: host-directory files through the Ring
 
     /// A host file (--bind) open with a descriptor of its own: its reads and writes go
