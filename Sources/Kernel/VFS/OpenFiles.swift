@@ -36,6 +36,9 @@ public class VFSFile: OpenFile {
 
     public override var node: VNode? { vnode }
 
+    /// Files in the VFS have positions (O_PATH descriptors never reach I/O).
+    public override func checkPositional(_ t: GuestThread) throws(SyscallError) {}
+
     public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat { try vfs.stat(t, vnode) }
 
     public override func release() {
@@ -103,7 +106,7 @@ extension OpenFile {
 /// this many bytes at a time.
 let bounceLimit = 1 << 20
 
-final class RegularFile: VFSFile {
+final class RegularFile: VFSFile, FileContents {
     let fs: any InodeFileSystem
     let mountRef: Mount
 
@@ -268,8 +271,22 @@ final class RegularFile: VFSFile {
         try fsCall { () throws(LinuxErrno) in try fs.flush(inode) }
     }
 
+    /// FIONREAD: the bytes between the offset and the end of the file.
     override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
-        throw .errno(.ENOTTY)
+        guard request == 0x541B else { throw .errno(.ENOTTY) }
+        let left = max(0, try size - offset)
+        try t.memory.store(arg, Int32(truncatingIfNeeded: min(left, Int64(Int32.max))))
+        return 0
+    }
+
+    override var contents: (any FileContents)? { self }
+
+    /// Mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks are
+    /// allocated on write anyway).
+    override func allocate(_ t: GuestThread, mode: Int32, offset off: Int64, length: Int64) throws(SyscallError) {
+        let (end, overflow) = off.addingReportingOverflow(length)
+        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
+        if mode == 0, end > (try size) { try truncate(t, to: end) }
     }
 }
 
@@ -327,6 +344,11 @@ final class DirectoryFile: VFSFile {
 
     override func sync(_ t: GuestThread) throws(SyscallError) {
         if vfs.mount(of: vnode).kind == .image, let hook = vfs.onSync { try hook(t) }
+    }
+
+    override var isDirectory: Bool { true }
+    override func allocate(_ t: GuestThread, mode: Int32, offset: Int64, length: Int64) throws(SyscallError) {
+        throw .errno(.EISDIR)
     }
 }
 
