@@ -75,9 +75,7 @@ public final class Kernel {
         let fd = chost_eventfd()
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
         self.doorbell = fd
-        var uts = utsname()
-        uname(&uts)
-        self.hostname = withUnsafeBytes(of: &uts.nodename) { Array($0.prefix { $0 != 0 }) }
+        self.hostname = HostSystem.nodeName()
         for table in [Kernel.fileSyscalls(), Kernel.processSyscalls(), Kernel.memorySyscalls(),
                       Kernel.timeSyscalls(), Kernel.signalSyscalls(), Kernel.miscSyscalls(),
                       Kernel.forkExecSyscalls(), Kernel.pollSyscalls()] {
@@ -100,10 +98,8 @@ public final class Kernel {
 
     public static func defaultRunnerPath() -> String {
         if let env = getenv("KANDELO_RUNNER") { return String(cString: env) }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let link = HostSystem.readLink("/proc/self/exe") {
+            let exe = String(decoding: link, as: UTF8.self)
             if let slash = exe.lastIndex(of: "/") { return String(exe[..<slash]) + "/kandelo-runner" }
         }
         return "kandelo-runner"

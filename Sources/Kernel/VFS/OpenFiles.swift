@@ -239,7 +239,7 @@ final class RegularFile: VFSFile, FileContents {
         let done: (Int32) -> Void = { [weak self, weak t] r in
             defer { buffer.deallocate() }
             guard let self, let t, t.serial == serial, t.inCall else { return }
-            if r < 0 { k.fail(t, LinuxErrno(rawValue: -r)); return }
+            if r < 0 { k.fail(t, HostSystem.guestErrno(-r, write ? "pwrite" : "pread")); return }
             if !write && r > 0 {
                 do { try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(r)])) } catch {
                     k.fail(t, .EFAULT)
@@ -248,7 +248,9 @@ final class RegularFile: VFSFile, FileContents {
             }
             if updatesOffset { self.offset = start + Int64(r) }
             if write && r > 0 { self.vfs.imageChanged(self.mountRef, .inode(self.inode, offset: start, length: Int64(r))) }
-            if write && r > 0 && durable && fdatasync(fd) != 0 { k.fail(t, LinuxErrno(rawValue: errno)); return }
+            if write && r > 0 && durable {
+                do throws(LinuxErrno) { try HostFD(fd).dataSync() } catch { k.fail(t, error); return }
+            }
             k.complete(t, r)
         }
         if write {
