@@ -92,6 +92,8 @@ public final class Process {
     public var isSubreaper = false
     public var noNewPrivs = false
     public var dumpable = true
+    /// membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_* bits): kept across fork, cleared by exec.
+    public var membarrierRegistered: Int32 = 0
     /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
     public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).

@@ -28,58 +28,52 @@ extension Kernel {
     static let CLONE_PARENT_SETTID: UInt32 = 0x100000, CLONE_CHILD_CLEARTID: UInt32 = 0x200000
     static let CLONE_CHILD_SETTID: UInt32 = 0x1000000
 
-    static func forkExecSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_clone, sys_clone),
-            (__NR_execve, sys_execve),
-            (__NR_execveat, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
-                let path = try t.memory.cString(t.uarg(1))
-                if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
-                if path.isEmpty { throw .errno(.ENOSYS) }
-                return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
-            }),
-            (__NR_pipe2, sys_pipe2),
-        ]
+    /// execveat(2): execve(2) for absolute paths or AT_FDCWD-relative ones.
+    static func sys_execveat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
+        let path = try t.memory.cString(t.uarg(1))
+        if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
+        if path.isEmpty { throw .errno(.ENOSYS) }
+        return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
     }
 
-    static func forkRunnerSyscalls() -> [Int32: Handler] {
-        [
-            KCH_NR_HELLO: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let p = t.process
-                guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
-                if p.state == .zombie {
-                    // Killed before it started: the runner exits at once (its parent runner
-                    // reaps it), and the kernel lets go of its channel.
-                    k.threads.removeAll { $0 === t }
-                    k.complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [UInt64(128 + Signal.SIGKILL)])
-                    r.releaseChannel()
-                    p.runner = nil
-                    k.onRunnerExit?(p)
-                    k.unborn[ObjectIdentifier(p)] = nil
-                    throw .suspended
-                }
-                let hostPid = t.arg(0)
-                let pidfd = chost_pidfd_open(hostPid)
-                if pidfd < 0 {
-                    k.exitProcess(p, waitStatus: Signal.SIGKILL)
-                    throw .suspended
-                }
-                r.hostPid = hostPid
-                r.pidfd = pidfd
-                p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
-                k.watchRunner(p, r)
-                return 0
-            },
-            KCH_NR_FORKFAIL: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if let child = k.processes[t.arg(0)], child.ppid == t.process.pid, child.runner?.hostPid == 0 {
-                    k.discardUnbornChild(child)
-                }
-                return 0
-            },
-        ]
+    /// KCH_NR_HELLO: a forked runner is up and tells its host pid.
+    static func sys_kch_hello(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let p = t.process
+        guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
+        if p.state == .zombie {
+            // Killed before it started: the runner exits at once (its parent runner
+            // reaps it), and the kernel lets go of its channel.
+            k.threads.removeAll { $0 === t }
+            k.complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [UInt64(128 + Signal.SIGKILL)])
+            r.releaseChannel()
+            p.runner = nil
+            k.onRunnerExit?(p)
+            k.unborn[ObjectIdentifier(p)] = nil
+            throw .suspended
+        }
+        let hostPid = t.arg(0)
+        let pidfd = chost_pidfd_open(hostPid)
+        if pidfd < 0 {
+            k.exitProcess(p, waitStatus: Signal.SIGKILL)
+            throw .suspended
+        }
+        r.hostPid = hostPid
+        r.pidfd = pidfd
+        p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
+        k.watchRunner(p, r)
+        return 0
     }
 
+    /// KCH_NR_FORKFAIL: the runner's host fork failed; the child the kernel made goes.
+    static func sys_kch_forkfail(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if let child = k.processes[t.arg(0)], child.ppid == t.process.pid, child.runner?.hostPid == 0 {
+            k.discardUnbornChild(child)
+        }
+        return 0
+    }
+
+    /// clone(2): fork, vfork or a new thread, by flags.
     static func sys_clone(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.uarg(0)
         if flags & CLONE_THREAD != 0 { return try k.cloneThread(t, flags: flags) }
@@ -111,6 +105,7 @@ extension Kernel {
         child.maxMemoryPages = p.maxMemoryPages
         child.readOnlyStorage = p.readOnlyStorage
         child.noNewPrivs = p.noNewPrivs
+        child.membarrierRegistered = p.membarrierRegistered
         child.nice = p.nice
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
@@ -195,6 +190,7 @@ extension Kernel {
         if let parent = processes[c.ppid] { parent.children.removeAll { $0 == c.pid } }
     }
 
+    /// execve(2): replaces the process image with a program from the VFS.
     static func sys_execve(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try t.memory.cString(t.uarg(0))
         return try k.execve(t, path: path, argvAddr: t.uarg(1), envpAddr: t.uarg(2))
@@ -239,12 +235,14 @@ extension Kernel {
         p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
+        p.membarrierRegistered = 0
         t.sigword = 0
         t.clearChildTid = 0
         complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(exe.bytes.count)])
         throw .suspended
     }
 
+    /// pipe2(2): a pipe, with O_CLOEXEC / O_NONBLOCK.
     static func sys_pipe2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fds = t.uarg(0), flags = t.arg(1)
         // O_DIRECT (packet mode) is refused as Linux before 3.4 did: our pipes are byte streams.
