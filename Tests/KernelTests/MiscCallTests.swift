@@ -103,3 +103,18 @@ import Testing
         #expect(h.sys(__NR_execveat, 3, Harness.a(h.str("")), 0, 0, 0x1000) == err(.ENOSYS))
     }
 }
+
+extension MiscCallTests {
+    /// A new process is a host fork: sharing what a fork cannot share is refused, not copied;
+    /// a thread shares everything or is refused. All before any side effect.
+    @Test func cloneRefusesWhatAHostForkCannotShare() throws {
+        let h = try Harness()
+        let SIGCHLD: Int32 = 17, VM: Int32 = 0x100, FS: Int32 = 0x200, FILES: Int32 = 0x400, SIGHAND: Int32 = 0x800
+        let THREAD: Int32 = 0x10000, SETTLS: Int32 = 0x80000, PIDFD: Int32 = 0x1000, NEWNS: Int32 = 0x20000
+        for flags in [VM | SIGCHLD, FILES | SIGCHLD, FS | SIGCHLD, VM | SIGHAND | SIGCHLD, SETTLS | SIGCHLD, PIDFD | SIGCHLD,
+                      NEWNS | SIGCHLD, THREAD | SIGHAND | VM, THREAD | SIGHAND | VM | FILES, THREAD | SIGHAND | VM | FS | FILES | NEWNS] {
+            #expect(h.sys(__NR_clone, flags) == err(.EINVAL), "flags \(String(flags, radix: 16))")
+        }
+        #expect(h.processes.count == 1 && h.kernel.processes.isEmpty)
+    }
+}

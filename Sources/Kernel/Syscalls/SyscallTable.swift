@@ -221,7 +221,7 @@ extension Kernel {
         SyscallEntry(217, "add_key", .enosys("kernel keyrings: not planned")),
         SyscallEntry(218, "request_key", .enosys("kernel keyrings: not planned")),
         SyscallEntry(219, "keyctl", .enosys("kernel keyrings: not planned")),
-        SyscallEntry(220, "clone", .partial(sys_clone, "CLONE_CHILD_SETTID ignored: fixed in a later commit")),
+        SyscallEntry(220, "clone", .partial(sys_clone, "CLONE_VFORK does not hold the parent until the child execs or exits; a new process cannot share memory, descriptors, fs context or handlers (CLONE_VM/FILES/FS/SIGHAND/SETTLS without CLONE_THREAD: EINVAL), a thread must share them all; CLONE_NEW* and CLONE_PIDFD EINVAL")),
         SyscallEntry(221, "execve", .supported(sys_execve)),
         SyscallEntry(222, "mmap2", .partial(sys_mmap2, "MAP_SHARED file mappings are read-only copies (PROT_WRITE: ENODEV) and shared anonymous memory is not shared across fork (issue 15)")),
         SyscallEntry(223, "fadvise64_64", .supported(sys_fadvise64_64)),
