@@ -1,4 +1,4 @@
-// Memory.swift (syscalls): brk, mmap2, munmap, mremap, mprotect and friends.
+// MemorySyscalls.swift: brk, mmap2, munmap, mremap, mprotect and friends.
 //
 // Guest memory is one wasm linear memory that only grows. The kernel keeps the map of
 // 4 KiB pages (AddressSpace): the break area [brkStart, mmapBase) and mappings above it.

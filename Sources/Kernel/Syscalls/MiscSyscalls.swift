@@ -1,4 +1,4 @@
-// Misc.swift (syscalls): uname, getrandom, resource limits, sysinfo, scheduling, prctl.
+// MiscSyscalls.swift: uname, getrandom, resource limits, sysinfo, scheduling, prctl.
 #if canImport(Glibc)
 import Glibc
 #endif

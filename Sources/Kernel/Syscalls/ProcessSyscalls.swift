@@ -1,4 +1,4 @@
-// Process.swift (syscalls): identity, start-up, exit and wait.
+// ProcessSyscalls.swift: identity, start-up, exit and wait.
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,4 @@
-// Signals.swift (syscalls): dispositions, masks, sending, and delivery through the
+// SignalsSyscalls.swift: dispositions, masks, sending, and delivery through the
 // guest's signal word (sdk/ABI.md §6). The kernel never runs guest code: it marks the
 // thread's word, the guest's libc asks kandelo_sigdequeue for the signal after the
 // syscall returns and runs the handler itself.

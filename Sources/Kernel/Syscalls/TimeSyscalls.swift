@@ -1,4 +1,4 @@
-// Time.swift (syscalls): clocks and sleeping. Sleeps are io_uring timeouts: the thread is
+// TimeSyscalls.swift: clocks and sleeping. Sleeps are io_uring timeouts: the thread is
 // suspended, the loop goes on, the completion answers it.
 #if canImport(Glibc)
 import Glibc
