@@ -21,7 +21,6 @@ import VFSImage
 
     /// mmap2(target, length, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0)
     func mapFixed(_ h: Harness, _ fd: Int32, length: Int32 = 4096) -> Int32 {
-        h.handlers[__NR_mmap2] = h.kernel.handlers[Int(__NR_mmap2)]
         return h.sys(__NR_mmap2, Harness.a(MemoryMapTests.target), length, MemoryMapTests.PROT_READ,
                      MemoryMapTests.MAP_PRIVATE | MemoryMapTests.MAP_FIXED, fd, 0)
     }
@@ -48,7 +47,6 @@ import VFSImage
         for i in big.indices { big[i] = UInt8(truncatingIfNeeded: i * 7 + i / 4096) }
         try Data(big).write(to: URL(fileURLWithPath: f.bind + "/big.bin"))
         let bfd = h.open("/mnt/big.bin", O_RDONLY)
-        h.handlers[__NR_mmap2] = h.kernel.handlers[Int(__NR_mmap2)]
         let r2 = h.sys(__NR_mmap2, Harness.a(MemoryMapTests.target), 3 * 4096, MemoryMapTests.PROT_READ,
                        MemoryMapTests.MAP_PRIVATE | MemoryMapTests.MAP_FIXED, bfd, 1)   // offset: 1 page
         #expect(r2 == Harness.a(MemoryMapTests.target))
@@ -58,7 +56,6 @@ import VFSImage
 
     @Test func filesWithoutMmapFailWithENODEVAndChangeNothing() throws {
         let h = try Harness()
-        h.handlers[__NR_pipe2] = h.kernel.handlers[Int(__NR_pipe2)]
         let fds = h.alloc(8)
         #expect(h.sys(__NR_pipe2, Harness.a(fds), 0) == 0)
         let readEnd = h.i32(fds), writeEnd = h.i32(fds + 4)
