@@ -10,11 +10,12 @@
 //     kernel closed what it still uses or passed a bad pointer. Handing that to the guest
 //     would turn a kernel bug into a guest's "bad file descriptor"; it stops the service
 //     instead (`ours`), with the call named, so the bug is found.
-// Host calls belong here (or in HostFile, HostDirFS and Spawn, which are being moved here:
-// see KERNEL-REVIEW.md (c)); the rest of the kernel does not call libc for host work.
+// Host calls belong here (HostDirFS and the runner start-up in Spawn still make theirs
+// directly: KERNEL-REVIEW.md (c)); the rest of the kernel does not call libc for host work.
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHost
 import VFSImage
 
 /// A host descriptor the kernel owns (the caller's stdio copies, bind files, memfds,
@@ -46,6 +47,22 @@ enum HostSystem {
         if kill(pid, sig) != 0 && errno != ESRCH {
             preconditionFailure("host kill(\(pid), \(sig)): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Kills a runner that never became a process of ours (spawn failed half-way) and
+    /// reaps it, so no zombie is left.
+    static func killAndReap(_ pid: pid_t) {
+        signalRunner(pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// A new close-on-exec memfd (a module, a channel). EMFILE, ENFILE and ENOMEM are the
+    /// host's limits, which the guest's fork, exec or spawn fails with.
+    static func memfd(_ name: String) throws(LinuxErrno) -> HostFD {
+        let fd = chost_memfd(name)
+        if fd < 0 { throw guestErrno(-fd, "memfd_create") }
+        return HostFD(fd)
     }
 
     /// setpriority(PRIO_PROCESS) of a runner; a runner that has gone is no error.
@@ -136,4 +153,35 @@ extension HostFD {
 
     /// What /proc/self/fd/N says of it on the host.
     var linkName: [UInt8]? { HostSystem.readLink("/proc/self/fd/\(rawValue)") }
+}
+
+extension HostFD {
+    /// Writes all of `bytes` from offset 0 (a memfd we made). ENOSPC/ENOMEM (a full
+    /// /dev/shm or memory limit) are the guest's: its exec or spawn fails with them.
+    func writeAll(_ bytes: [UInt8]) throws(LinuxErrno) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { pwrite(rawValue, $0.baseAddress! + written, bytes.count - written, off_t(written)) }
+            if n < 0 { throw HostSystem.lastError("pwrite") }
+            if n == 0 { throw .ENOSPC }
+            written += n
+        }
+    }
+
+    /// Sizes the file to `size` bytes and maps it shared, read-write (a channel).
+    func mapShared(size: Int) throws(LinuxErrno) -> UnsafeMutableRawPointer {
+        if ftruncate(rawValue, off_t(size)) != 0 { throw HostSystem.lastError("ftruncate") }
+        guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, rawValue, 0), base != MAP_FAILED else {
+            throw HostSystem.lastError("mmap")
+        }
+        return base
+    }
+
+    /// A fresh, empty memfd: regular, size 0, and answering F_GET_SEALS (memfds do; other
+    /// files say EINVAL). What a runner hands over must be one (Spawn.takeRunnerMemfd).
+    var isEmptyMemfd: Bool {
+        let F_GET_SEALS: Int32 = 1034
+        guard let st = try? stat() else { return false }
+        return st.st_mode & S_IFMT == S_IFREG && st.st_size == 0 && fcntl(rawValue, F_GET_SEALS) >= 0
+    }
 }
