@@ -1,7 +1,8 @@
 // DashTests.swift: dash, Debian's /bin/sh, built from Debian's source by
 // images/recipes/dash, running the shell-script corpus (Tests/ShellScripts/corpus/*.sh)
 // under kandelo-launch against the same source built natively: each script's stdout,
-// stderr and exit status must be the same in both worlds.
+// stderr and exit status must be the same in both worlds. The corpus runs under busybox
+// sh the same way (scriptMatchesNativeUnderBusyboxSh).
 //
 // The two worlds come from Tests/ShellScripts/make-root.sh, shared with
 // scripts/shell-scripts.sh (which also runs the corpus under busybox sh and prints the
@@ -87,6 +88,19 @@ enum ShellCorpus {
         }
         if let issue = ShellCorpus.knownIssues[name] { withKnownIssue(Comment(rawValue: issue), compare) } else { compare() }
         // A run that the timeout ended (124) or that died of a signal proves nothing.
+        #expect(native.status != 124 && native.status < 128, "native run of \(name).sh: \(native)")
+    }
+
+    /// The same corpus under busybox sh (the guest busybox against the native build of the
+    /// same source), as scripts/shell-scripts.sh runs it.
+    @Test(arguments: ShellCorpus.names)
+    func scriptMatchesNativeUnderBusyboxSh(_ name: String) throws {
+        let (native, guest) = try ShellCorpus.run("sh", name)
+        #expect(guest.status == native.status, "status: native \(native.status), guest \(guest.status)\n\(guest)")
+        #expect(guest.out == native.out, "stdout, native:\n\(native.out)\nguest:\n\(guest.out)")
+        if ShellCorpus.comparesStderr(name) {
+            #expect(guest.err == native.err, "stderr, native:\n\(native.err)\nguest:\n\(guest.err)")
+        }
         #expect(native.status != 124 && native.status < 128, "native run of \(name).sh: \(native)")
     }
 
