@@ -33,7 +33,9 @@ extension Kernel {
             (__NR_clone, sys_clone),
             (__NR_execve, sys_execve),
             (__NR_execveat, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
+                // execveat(dirfd, path, argv, envp, flags): absolute paths and AT_FDCWD only; an
+                // empty path (AT_EMPTY_PATH, fexecve) or one relative to a dirfd is ENOSYS (musl's
+                // fexecve then falls back to /proc/self/fd). The flags are not looked at.
                 let path = try t.memory.cString(t.uarg(1))
                 if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
                 if path.isEmpty { throw .errno(.ENOSYS) }
