@@ -336,8 +336,9 @@ extension Kernel {
         return 0
     }
 
-    /// fallocate: mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks
-    /// are allocated on write anyway); hole punching and the rest are EOPNOTSUPP.
+    /// fallocate: reserves no blocks (the image allocates them on write, so a later write
+    /// can still get ENOSPC): mode 0 only extends the size, FALLOC_FL_KEEP_SIZE alone does
+    /// nothing; hole punching and the rest are EOPNOTSUPP.
     static func sys_fallocate(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let mode = t.arg(1), off = t.arg64(2), len = t.arg64(4)
