@@ -85,6 +85,9 @@ extension Kernel {
         let first = t.uarg(0), last = t.uarg(1), flags = t.uarg(2)
         let UNSHARE: UInt32 = 2, CLOEXEC: UInt32 = 4
         if flags & ~(UNSHARE | CLOEXEC) != 0 || first > last { throw .errno(.EINVAL) }
+        // UNSHARE gives the caller a table of its own first; the table here is the
+        // process's, so with other threads alive their descriptors would go too: refused.
+        if flags & UNSHARE != 0 && t.process.threads.count > 1 { throw .errno(.EINVAL) }
         let files = t.process.files
         for fd in files.entries.keys.sorted() where UInt32(bitPattern: fd) >= first && UInt32(bitPattern: fd) <= last {
             if flags & CLOEXEC != 0 { try files.setCloexec(fd, true) } else { try files.close(fd) }

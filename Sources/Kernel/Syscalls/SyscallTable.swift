@@ -309,7 +309,7 @@ extension Kernel {
         SyscallEntry(433, "fspick", .enosys("the launcher sets the mount table; guests cannot mount")),
         SyscallEntry(434, "pidfd_open", .enosys("pidfds: not yet")),
         SyscallEntry(435, "clone3", .enosys("clone3: not yet (musl uses clone; glibc falls back on clone after ENOSYS)")),
-        SyscallEntry(436, "close_range", .supported(sys_close_range)),
+        SyscallEntry(436, "close_range", .partial(sys_close_range, "CLOSE_RANGE_UNSHARE is EINVAL while other threads share the process's table (there is one table per process)")),
         SyscallEntry(437, "openat2", .enosys("openat2: not yet (RESOLVE_* flags)")),
         SyscallEntry(438, "pidfd_getfd", .enosys("pidfds: not yet")),
         SyscallEntry(439, "faccessat2", .supported(sys_faccessat2)),

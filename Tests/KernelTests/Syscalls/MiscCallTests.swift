@@ -118,3 +118,22 @@ extension MiscCallTests {
         #expect(h.processes.count == 1 && h.kernel.processes.isEmpty)
     }
 }
+
+extension MiscCallTests {
+    /// CLOSE_RANGE_UNSHARE cannot give one thread its own table: refused while other threads
+    /// share it (nothing closed), honoured when the caller is alone.
+    @Test func closeRangeUnshareNeedsTheCallerAlone() throws {
+        let h = try Harness()
+        let fd = h.open("/etc/motd", O_RDONLY)
+        #expect(fd >= 3)
+        let slot = UnsafeMutablePointer<kch_slot>.allocate(capacity: 1)
+        defer { slot.deallocate() }
+        let other = GuestThread(tid: 8, process: h.process, slot: slot)
+        h.process.threads.append(other)
+        #expect(h.sys(__NR_close_range, 3, -1, 2) == err(.EINVAL))
+        #expect(h.sys(__NR_fcntl64, fd, 1) == 0)          // still open
+        h.process.threads.removeAll { $0 === other }
+        #expect(h.sys(__NR_close_range, 3, -1, 2) == 0)
+        #expect(h.sys(__NR_fcntl64, fd, 1) == err(.EBADF))
+    }
+}
