@@ -137,3 +137,19 @@ extension MiscCallTests {
         #expect(h.sys(__NR_fcntl64, fd, 1) == err(.EBADF))
     }
 }
+
+extension MiscCallTests {
+    /// preadv2's RWF_NOWAIT is EAGAIN where the read would wait, and leaves the
+    /// description's own flags as they were; without it the same read blocks.
+    @Test func rwfNowaitDoesNotWait() throws {
+        let h = try Harness()
+        let fds = h.alloc(8)
+        #expect(h.sys(__NR_pipe2, Harness.a(fds), 0) == 0)
+        let r = h.i32(fds)
+        let buf = h.alloc(16), iov = h.alloc(8)
+        h.store(iov, buf); h.store(iov + 4, UInt32(16))
+        #expect(h.sys(__NR_preadv2, r, Harness.a(iov), 1, -1, -1, 8) == err(.EAGAIN))
+        #expect(h.sys(__NR_fcntl64, r, 3) & OpenFlags.O_NONBLOCK == 0)
+        #expect(h.sys(__NR_preadv2, r, Harness.a(iov), 1, -1, -1, 0) == -10_000)   // blocks
+    }
+}
