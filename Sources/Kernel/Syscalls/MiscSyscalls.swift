@@ -120,10 +120,36 @@ extension Kernel {
         t.arg(0) == 0 ? 0 : 1
     }
 
-    /// getcpu(2): CPU 0, node 0.
+    /// getcpu(2): the host CPU the calling thread last ran on (it is parked in this call), and its node.
     static func sys_getcpu(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), UInt32(0)) }
-        if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), UInt32(0)) }
+        let tid = try k.hostThread(t, 0)
+        guard let cpu = Kernel.lastCPU(ofHostThread: tid) else { throw .errno(.ESRCH) }
+        if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), cpu) }
+        if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), Kernel.node(ofCPU: cpu)) }
+        return 0
+    }
+
+    /// Field 39 ("processor") of /proc/<tid>/stat: the CPU the host thread last ran on.
+    static func lastCPU(ofHostThread tid: pid_t) -> UInt32? {
+        guard let f = fopen("/proc/\(tid)/stat", "r") else { return nil }
+        defer { fclose(f) }
+        var buf = [CChar](repeating: 0, count: 1024)
+        guard fgets(&buf, Int32(buf.count), f) != nil else { return nil }
+        let line = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+        guard let close = line.lastIndex(of: ")") else { return nil }
+        let rest = line[line.index(after: close)...].split(separator: " ")
+        return rest.count > 36 ? UInt32(rest[36]) : nil   // rest[0] is field 3
+    }
+
+    /// The NUMA node of a host CPU (the nodeN entry under its sysfs directory), 0 if none.
+    static func node(ofCPU cpu: UInt32) -> UInt32 {
+        guard let d = opendir("/sys/devices/system/cpu/cpu\(cpu)") else { return 0 }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("node"), let n = UInt32(name.dropFirst(4)) { return n }
+        }
         return 0
     }
 

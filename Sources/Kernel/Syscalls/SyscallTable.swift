@@ -175,7 +175,7 @@ extension Kernel {
         SyscallEntry(165, "getrusage", .partial(sys_getrusage, "user CPU time of the process only; system time, RUSAGE_CHILDREN and the other fields are zero")),
         SyscallEntry(166, "umask", .supported(sys_umask)),
         SyscallEntry(167, "prctl", .partial(sys_prctl, "PR_SET/GET_NAME, PDEATHSIG, DUMPABLE, CHILD_SUBREAPER, NO_NEW_PRIVS; other options EINVAL")),
-        SyscallEntry(168, "getcpu", .partial(sys_getcpu, "always CPU 0, node 0")),
+        SyscallEntry(168, "getcpu", .supported(sys_getcpu)),
         SyscallEntry(172, "getpid", .supported(sys_getpid)),
         SyscallEntry(173, "getppid", .supported(sys_getppid)),
         SyscallEntry(174, "getuid", .supported(sys_getuid)),

@@ -41,8 +41,6 @@ import Testing
         let s = h.alloc(64)
         #expect(h.sys(__NR_sysinfo, Harness.a(s)) == 0)
         #expect(h.u32(s + 52) == 1024 && h.u32(s + 16) > 0)   // mem_unit KiB, totalram
-        let cpu = h.alloc(8, fill: 0xff)
-        #expect(h.sys(__NR_getcpu, Harness.a(cpu), Harness.a(cpu + 4), 0) == 0 && h.u32(cpu) == 0 && h.u32(cpu + 4) == 0)
         let ru = h.alloc(72)
         #expect(h.sys(__NR_getrusage, -1, Harness.a(ru)) == 0 && h.u32(ru) == 0)   // RUSAGE_CHILDREN: zero (partial)
         #expect(h.sys(__NR_getrusage, 5, Harness.a(ru)) == err(.EINVAL))
@@ -152,4 +150,36 @@ extension MiscCallTests {
         #expect(h.sys(__NR_fcntl64, r, 3) & OpenFlags.O_NONBLOCK == 0)
         #expect(h.sys(__NR_preadv2, r, Harness.a(iov), 1, -1, -1, 0) == -10_000)   // blocks
     }
+}
+
+extension MiscCallTests {
+    /// getcpu reports the CPU the calling (host) thread runs on: pinned to the last CPU
+    /// with sched_setaffinity, it says that one. The harness's "runner thread" is this test's
+    /// own thread; its affinity is put back afterwards.
+    @Test func getcpuIsTheHostThreadsCPU() throws {
+        let h = try Harness()
+        #expect(h.sys(__NR_getcpu, 0, 0, 0) == err(.ESRCH))         // no host thread behind the guest
+        h.slot.pointee.host_tid = UInt32(bitPattern: hostTid())
+        let saved = h.alloc(128), pin = h.alloc(128, fill: 0)
+        let n = h.sys(__NR_sched_getaffinity, 0, 128, Harness.a(saved))
+        #expect(n > 0)
+        var last: UInt32 = 0
+        for byte in 0..<Int(n) { for bit in 0..<8 where h.read(saved + UInt32(byte), 1)[0] & (1 << bit) != 0 { last = UInt32(byte * 8 + bit) } }
+        h.store(pin + last / 8, UInt8(1 << (last % 8)))
+        #expect(h.sys(__NR_sched_setaffinity, 0, 128, Harness.a(pin)) == 0)
+        defer { _ = h.sys(__NR_sched_setaffinity, 0, n, Harness.a(saved)) }
+        sched_yield()
+        let cpu = h.alloc(8, fill: 0xff)
+        #expect(h.sys(__NR_getcpu, Harness.a(cpu), Harness.a(cpu + 4), 0) == 0)
+        #expect(h.u32(cpu) == last && h.u32(cpu + 4) < 64)
+    }
+}
+
+/// This thread's host tid (glibc's gettid is not visible to Swift here): /proc/thread-self.
+private func hostTid() -> Int32 {
+    var buf = [CChar](repeating: 0, count: 64)
+    let n = readlink("/proc/thread-self", &buf, buf.count - 1)
+    guard n > 0 else { return -1 }
+    let path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return Int32(path.split(separator: "/").last ?? "") ?? -1
 }
