@@ -183,3 +183,27 @@ private func hostTid() -> Int32 {
     let path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     return Int32(path.split(separator: "/").last ?? "") ?? -1
 }
+
+extension MiscCallTests {
+    /// CLOCK_THREAD_CPUTIME_ID is the calling thread's CPU time (it was the process's):
+    /// here the harness's runner thread is this test's thread, so the guest's reading falls
+    /// between two of our own.
+    @Test func threadCPUClockIsTheThreads() throws {
+        let h = try Harness()
+        h.slot.pointee.host_tid = UInt32(bitPattern: hostTid())
+        var spin: UInt64 = 0
+        for i in 0..<2_000_000 { spin &+= UInt64(i) }   // some CPU time of our own
+        #expect(spin > 0)
+        func own() -> Int64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        }
+        let ts = h.alloc(16)
+        let before = own()
+        #expect(h.sys(__NR_clock_gettime64, 3, Harness.a(ts)) == 0)
+        let after = own()
+        let guest = h.i64(ts) * 1_000_000_000 + h.i64(ts + 8)
+        #expect(before <= guest && guest <= after, "\(before) \(guest) \(after)")
+    }
+}
