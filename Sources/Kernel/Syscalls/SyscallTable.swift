@@ -136,7 +136,7 @@ extension Kernel {
         SyscallEntry(124, "sched_yield", .supported(sys_sched_yield)),
         SyscallEntry(125, "sched_get_priority_max", .supported(sys_sched_get_priority_max)),
         SyscallEntry(126, "sched_get_priority_min", .supported(sys_sched_get_priority_min)),
-        SyscallEntry(128, "restart_syscall", .enosys("no syscall is restarted by the kernel: SA_RESTART is handled in the guest's libc")),
+        SyscallEntry(128, "restart_syscall", .enosys("interrupted calls are restarted by the guest's libc (-KANDELO_ERESTART, sdk/ABI.md §6), never by a restart_syscall")),
         SyscallEntry(129, "kill", .supported(sys_kill)),
         SyscallEntry(130, "tkill", .supported(sys_tkill)),
         SyscallEntry(131, "tgkill", .supported(sys_tgkill)),
