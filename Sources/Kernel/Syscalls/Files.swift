@@ -476,9 +476,11 @@ extension Kernel {
         return 0
     }
 
-    /// readahead(2): checks the descriptor; there is no page cache to fill.
+    /// readahead(2): checks the descriptor (a regular file, as Linux); there is no page cache to fill.
     static func sys_readahead(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        _ = try ioFile(t, t.arg(0))
+        let f = try ioFile(t, t.arg(0))
+        if !f.canRead { throw .errno(.EBADF) }
+        if !(f is RegularFile) { throw .errno(.EINVAL) }
         return 0
     }
 

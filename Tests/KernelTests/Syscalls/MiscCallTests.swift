@@ -207,3 +207,19 @@ extension MiscCallTests {
         #expect(before <= guest && guest <= after, "\(before) \(guest) \(after)")
     }
 }
+
+extension MiscCallTests {
+    /// readahead: a regular file opened for reading; a pipe or directory is EINVAL, as Linux.
+    @Test func readaheadWantsARegularFile() throws {
+        let h = try Harness()
+        let fd = h.open("/etc/motd", O_RDONLY)
+        #expect(h.sys(__NR_readahead, fd, 0, 0, 4096) == 0)
+        let dir = h.open("/etc", O_RDONLY | O_DIRECTORY)
+        #expect(h.sys(__NR_readahead, dir, 0, 0, 4096) == err(.EINVAL))
+        let fds = h.alloc(8)
+        #expect(h.sys(__NR_pipe2, Harness.a(fds), 0) == 0)
+        #expect(h.sys(__NR_readahead, h.i32(fds), 0, 0, 4096) == err(.EINVAL))
+        #expect(h.sys(__NR_readahead, h.i32(fds + 4), 0, 0, 4096) == err(.EBADF))   // write end
+        #expect(h.sys(__NR_readahead, 99, 0, 0, 4096) == err(.EBADF))
+    }
+}
