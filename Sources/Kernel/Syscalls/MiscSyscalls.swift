@@ -100,24 +100,46 @@ extension Kernel {
         0
     }
 
-    /// sched_getscheduler(2): SCHED_OTHER.
+    /// sched_getscheduler(2): SCHED_OTHER, the only policy here, for any live thread.
     static func sys_sched_getscheduler(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        0
+        try k.schedulingTarget(t, t.arg(0))
+        return 0
     }
 
-    /// sched_getparam(2): priority 0 (SCHED_OTHER).
+    /// sched_getparam(2): priority 0 (SCHED_OTHER) for any live thread.
     static func sys_sched_getparam(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        try t.memory.store(t.uarg(1), Int32(0)); return 0
+        if t.uarg(1) == 0 { throw .errno(.EINVAL) }
+        try k.schedulingTarget(t, t.arg(0))
+        try t.memory.store(t.uarg(1), Int32(0))
+        return 0
     }
 
-    /// sched_get_priority_max(2): 0 for SCHED_OTHER, 99 for the real-time policies.
+    /// The pid argument of the sched_get* calls: 0 is the caller, a negative one EINVAL, one
+    /// that names no live thread ESRCH (Linux's order).
+    func schedulingTarget(_ t: GuestThread, _ pid: Int32) throws(SyscallError) {
+        if pid < 0 { throw .errno(.EINVAL) }
+        if pid == 0 || pid == t.tid { return }
+        if !threads.contains(where: { $0.tid == pid && $0.process.state == .running }) { throw .errno(.ESRCH) }
+    }
+
+    /// A scheduling policy's priority range: SCHED_FIFO (1) and SCHED_RR (2) 1...99; SCHED_OTHER
+    /// (0), BATCH (3), IDLE (5) and DEADLINE (6) 0; anything else EINVAL.
+    static func priorityRange(_ policy: Int32) throws(SyscallError) -> ClosedRange<Int32> {
+        switch policy {
+        case 1, 2: return 1...99
+        case 0, 3, 5, 6: return 0...0
+        default: throw .errno(.EINVAL)
+        }
+    }
+
+    /// sched_get_priority_max(2): 99 for the real-time policies, 0 for the others.
     static func sys_sched_get_priority_max(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        t.arg(0) == 0 ? 0 : 99
+        try priorityRange(t.arg(0)).upperBound
     }
 
-    /// sched_get_priority_min(2): 0 for SCHED_OTHER, 1 for the real-time policies.
+    /// sched_get_priority_min(2): 1 for the real-time policies, 0 for the others.
     static func sys_sched_get_priority_min(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        t.arg(0) == 0 ? 0 : 1
+        try priorityRange(t.arg(0)).lowerBound
     }
 
     /// getcpu(2): the host CPU the calling thread last ran on (it is parked in this call), and its node.

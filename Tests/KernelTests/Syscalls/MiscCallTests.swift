@@ -54,6 +54,10 @@ import Testing
         #expect(h.sys(__NR_sched_getparam, 0, Harness.a(p)) == 0 && h.i32(p) == 0)
         #expect(h.sys(__NR_sched_get_priority_max, 0) == 0 && h.sys(__NR_sched_get_priority_max, 1) == 99)
         #expect(h.sys(__NR_sched_get_priority_min, 0) == 0 && h.sys(__NR_sched_get_priority_min, 2) == 1)
+        #expect(h.sys(__NR_sched_get_priority_max, 3) == 0 && h.sys(__NR_sched_get_priority_min, 5) == 0)   // BATCH, IDLE
+        #expect(h.sys(__NR_sched_get_priority_max, 4) == err(.EINVAL) && h.sys(__NR_sched_get_priority_min, 77) == err(.EINVAL))
+        #expect(h.sys(__NR_sched_getscheduler, 4242) == err(.ESRCH) && h.sys(__NR_sched_getscheduler, -1) == err(.EINVAL))
+        #expect(h.sys(__NR_sched_getparam, 4242, Harness.a(p)) == err(.ESRCH) && h.sys(__NR_sched_getparam, 0, 0) == err(.EINVAL))
     }
 
     @Test func personalityIsLinuxOnly() throws {
