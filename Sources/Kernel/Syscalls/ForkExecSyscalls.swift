@@ -249,6 +249,7 @@ extension Kernel {
         p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
+        p.memory.size = 0   // the new image's first call reports its size (serveRequests keeps the maximum)
         p.membarrierRegistered = 0
         t.sigword = 0
         t.clearChildTid = 0
