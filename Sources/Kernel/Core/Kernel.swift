@@ -49,8 +49,11 @@ public final class Kernel {
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
     var nextPipeID: UInt64 = 0
-    /// Reaped processes whose forked runner has not said hello yet (Spawn.swift `reap`).
-    var unborn: [ObjectIdentifier: Process] = [:]
+    /// Reaped processes whose runner has not ended yet: a child killed before its hello, an
+    /// orphan reaped at once while its killed runner is still being torn down by the host
+    /// (Spawn.swift `reap`). They count in `liveRunners` until the runner is gone, so a
+    /// launcher never leaves with runners of its guests still running.
+    var reapedWithRunner: [ObjectIdentifier: Process] = [:]
     /// Named pipes open now, by node (Fifo.swift).
     var fifos: [VNode: Fifo] = [:]
     let doorbell: Int32

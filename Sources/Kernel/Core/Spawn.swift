@@ -282,6 +282,7 @@ extension Kernel {
                 self.exitProcess(p, waitStatus: sig)
             }
             r.releaseChannel()
+            if p.runner == nil { self.reapedWithRunner[ObjectIdentifier(p)] = nil }
             self.abandonUnbornChildren(of: r)
             self.reapedRunners += 1
             self.onRunnerExit?(p)
@@ -295,13 +296,16 @@ extension Kernel {
     /// handler sees a zombie), so no runner is left waiting.
     func abandonUnbornChildren(of r: RunnerLink) {
         guard r.hostPid > 0 else { return }
-        let orphans = processes.values.filter { $0.runner?.hostPid == 0 && $0.runner?.forkParent == r.hostPid }
+        // Reaped ones (killed before their hello, kept in `reapedWithRunner`) too: they count as
+        // live runners until they say hello or are abandoned.
+        let orphans = (Array(processes.values) + Array(reapedWithRunner.values))
+            .filter { $0.runner?.hostPid == 0 && $0.runner?.forkParent == r.hostPid }
         for c in orphans {
             guard let link = c.runner else { continue }
             _ = ring.timeout(nanoseconds: 2_000_000_000) { [weak self, weak c] _ in
                 guard let self, let c, c.runner === link, link.hostPid == 0, !link.abandoned else { return }
                 link.abandoned = true
-                self.exitProcess(c, waitStatus: Signal.SIGKILL)
+                if c.state == .running { self.exitProcess(c, waitStatus: Signal.SIGKILL) }
                 self.onRunnerExit?(c)
             }
         }
@@ -373,17 +377,25 @@ extension Kernel {
     /// Processes of one launch still holding a runner.
     public func liveRunners(ofLaunch top: Int32) -> Int {
         processes.values.filter { $0.reaper == top && $0.runner.map { !$0.abandoned } ?? false }.count
+            + reapedWithRunner.values.filter { $0.reaper == top && $0.runner.map { !$0.abandoned } ?? false }.count
     }
 
     /// Runner processes not yet reaped (children abandoned by a dead parent runner excepted).
-    public var liveRunners: Int { processes.values.filter { $0.runner.map { !$0.abandoned } ?? false }.count }
+    /// A child killed before its hello counts until its runner has said hello and been told
+    /// to exit: it is a host process until then, and a launcher that left before it would
+    /// leave it running (ForkBombTests' SIGTERM case found this under load).
+    public var liveRunners: Int {
+        processes.values.filter { $0.runner.map { !$0.abandoned } ?? false }.count
+            + reapedWithRunner.values.filter { $0.runner.map { !$0.abandoned } ?? false }.count
+    }
 
     /// Removes a zombie from the table (wait4, or the launcher for its top process).
     public func reap(_ p: Process) {
         guard p.state == .zombie else { return }
-        // Its runner has yet to say hello (and be told to exit): keep the process alive
-        // for that thread, whose process reference is unowned.
-        if let r = p.runner, r.hostPid == 0 { unborn[ObjectIdentifier(p)] = p }
+        // Its runner has yet to end (a killed runner the host is still tearing down, or one
+        // that has yet to say hello and be told to exit): keep the process alive for it
+        // (its threads' process reference is unowned) and count it as a live runner.
+        if p.runner != nil { reapedWithRunner[ObjectIdentifier(p)] = p }
         processes[p.pid] = nil
         if let parent = processes[p.ppid] { parent.children.removeAll { $0 == p.pid } }
     }

@@ -51,7 +51,7 @@ extension Kernel {
             r.releaseChannel()
             p.runner = nil
             k.onRunnerExit?(p)
-            k.unborn[ObjectIdentifier(p)] = nil
+            k.reapedWithRunner[ObjectIdentifier(p)] = nil
             throw .suspended
         }
         let hostPid = t.arg(0)
