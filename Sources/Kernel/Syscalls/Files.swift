@@ -363,22 +363,23 @@ extension Kernel {
         return 0
     }
 
-    /// fallocate: mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks
-    /// are allocated on write anyway); hole punching and the rest are EOPNOTSUPP.
+    /// fallocate(fd, mode, offset, len): reserves real blocks (image/tmpfs: mode 0, KEEP_SIZE, PUNCH_HOLE; binds: the host's call).
     static func sys_fallocate(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let mode = t.arg(1), off = t.arg64(2), len = t.arg64(4)
         if off < 0 || len <= 0 { throw .errno(.EINVAL) }
+        // Linux's order: PUNCH_HOLE needs KEEP_SIZE (EOPNOTSUPP), then the descriptor's mode.
+        if mode & 2 != 0 && mode & 1 == 0 { throw .errno(.EOPNOTSUPP) }
         if !f.canWrite { throw .errno(.EBADF) }
-        if mode & ~1 != 0 { throw .errno(.EOPNOTSUPP) }
         if f is DirectoryFile { throw .errno(.EISDIR) }
         guard let r = f as? RegularFile else {
             if f.node == nil { throw .errno(.ESPIPE) }
             throw .errno(.ENODEV)
         }
         let (end, overflow) = off.addingReportingOverflow(len)
-        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
-        if mode == 0, end > (try r.size) { try r.truncate(t, to: end) }
+        if overflow { throw .errno(.EFBIG) }
+        if end > r.fs.fileSizeLimit, !(r.fs is HostDirFS) { throw .errno(.EFBIG) }
+        try r.allocate(t, mode: mode, offset: off, length: len)
         return 0
     }
 
