@@ -32,7 +32,7 @@ extension Kernel {
             (__NR_getdents64, sys_getdents64),
             (__NR_fsync, sys_fsync),
             (__NR_fdatasync, sys_fsync),
-            (__NR_syncfs, sys_fsync),
+            (__NR_syncfs, sys_syncfs),
             (__NR_sync, sys_sync),
             (__NR_ftruncate64, sys_ftruncate64),
             (__NR_fallocate, sys_fallocate),
@@ -349,8 +349,26 @@ extension Kernel {
         return 0
     }
 
+    /// sync(): every host directory bound in (the host's syncfs of each), then the image.
     static func sys_sync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        // sync(2) reports no errors (Linux returns void); the binds' host filesystems are
+        // synced synchronously, once each even when several binds share one.
+        for m in k.vfs.mounts where m.kind == .hostdir { try? m.host?.syncHostFilesystem() }
         if let hook = k.vfs.onSync { try hook(t) }
+        return 0
+    }
+
+    /// syncfs(fd): the filesystem holding fd: the image's journal, a bind's host filesystem;
+    /// tmpfs, devfs, /proc, pipes and sockets have nothing to write back.
+    static func sys_syncfs(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let f = try ioFile(t, t.arg(0))
+        guard let node = f.node else { return 0 }
+        let m = k.vfs.mount(of: node)
+        switch m.kind {
+        case .hostdir: try fsCall { () throws(LinuxErrno) in try m.host?.syncHostFilesystem() }
+        case .image: if let hook = k.vfs.onSync { try hook(t) }
+        default: break
+        }
         return 0
     }
 

@@ -314,8 +314,12 @@ final class DirectoryFile: VFSFile {
         return out.count
     }
 
+    /// fsync of a directory: the image's journal, or the host directory itself (a bind).
     override func sync(_ t: GuestThread) throws(SyscallError) {
-        if vfs.mount(of: vnode).kind == .image, let hook = vfs.onSync { try hook(t) }
+        let m = vfs.mount(of: vnode)
+        if m.kind == .proc { throw .errno(.EINVAL) }   // procfs has no fsync
+        if m.kind == .image, let hook = vfs.onSync { try hook(t) }
+        if m.kind == .hostdir, let fs = m.backend { try fsCall { () throws(LinuxErrno) in try fs.flush(inode) } }
     }
 }
 
