@@ -211,9 +211,12 @@ final class RegularFile: VFSFile {
     }
 
     /// Submits one pread/pwrite of up to 1 MiB and suspends the call; the completion moves
-    /// the bytes to guest memory (reads), advances the offset and answers.
+    /// the bytes to guest memory (reads), advances the offset and either answers or, when
+    /// the chunk was whole and more is asked, submits the next one: a read or write of a
+    /// host file completes as on Linux (short only at EOF, ENOSPC or an error), with `done`
+    /// the bytes already moved by earlier chunks.
     private func hostIO(_ t: GuestThread, fd: Int32, write: Bool, addr: UInt32, count: Int, at start: Int64,
-                        updatesOffset: Bool) throws(SyscallError) -> Never {
+                        updatesOffset: Bool, done already: Int = 0) throws(SyscallError) -> Never {
         guard let k = vfs.kernel else { throw .errno(.EIO) }
         let n = min(count, bounceLimit)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 64)
@@ -225,7 +228,10 @@ final class RegularFile: VFSFile {
         let done: (Int32) -> Void = { [weak self, weak t] r in
             defer { buffer.deallocate() }
             guard let self, let t, t.serial == serial, t.inCall else { return }
-            if r < 0 { k.fail(t, LinuxErrno(rawValue: -r)); return }
+            if r < 0 {
+                if already > 0 { k.complete(t, Int32(already)) } else { k.fail(t, LinuxErrno(rawValue: -r)) }
+                return
+            }
             if !write && r > 0 {
                 do { try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(r)])) } catch {
                     k.fail(t, .EFAULT)
@@ -235,7 +241,19 @@ final class RegularFile: VFSFile {
             if updatesOffset { self.offset = start + Int64(r) }
             if write && r > 0 { self.vfs.imageChanged(self.mountRef, .inode(self.inode, offset: start, length: Int64(r))) }
             if write && r > 0 && durable && fdatasync(fd) != 0 { k.fail(t, LinuxErrno(rawValue: errno)); return }
-            k.complete(t, r)
+            let total = already + Int(r)
+            if Int(r) == n && n < count {
+                do throws(SyscallError) {
+                    try self.hostIO(t, fd: fd, write: write, addr: addr + UInt32(n), count: count - n, at: start + Int64(n),
+                                    updatesOffset: updatesOffset, done: total)
+                } catch .suspended {
+                    return   // the next chunk answers
+                } catch {
+                    k.complete(t, Int32(total))
+                    return
+                }
+            }
+            k.complete(t, Int32(truncatingIfNeeded: total))
         }
         if write {
             k.ring.write(fd: fd, from: UnsafeRawBufferPointer(buffer), offset: UInt64(start), done)
