@@ -106,3 +106,10 @@ int chost_fallocate(int fd, int mode, int64_t offset, int64_t length) {
 int chost_syncfs(int fd) {
     return syncfs(fd) ? -errno : 0;
 }
+
+/* The filesystem magic (statfs f_type) of the filesystem holding `fd`; -errno on failure. */
+#include <sys/vfs.h>
+long chost_fs_type(int fd) {
+    struct statfs s;
+    return fstatfs(fd, &s) ? -errno : (long)(unsigned long)s.f_type;
+}

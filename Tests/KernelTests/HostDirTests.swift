@@ -265,6 +265,10 @@ import VFSImage
         let sysDir = s.open("/sys", O_RDONLY | O_DIRECTORY)
         #expect(sysDir >= 0)
         #expect(s.sys(__NR_fsync, sysDir) == err(.EINVAL), "the host's answer")
+        // statfs of a bind names the host filesystem (sysfs's magic), not ext4's.
+        let buf = s.alloc(88)
+        #expect(s.sys(__NR_statfs64, Harness.a(s.str("/sys")), 88, Harness.a(buf)) == 0)
+        #expect(s.u32(buf) == 0x6265_6572, "SYSFS_MAGIC")
     }
 
     @Test func readOnlyBindsGiveEROFS() throws {

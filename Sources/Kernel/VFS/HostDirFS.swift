@@ -682,6 +682,13 @@ extension HostDirFS {
         s.ffree = UInt64(h.f_ffree)
         s.namelen = UInt32(truncatingIfNeeded: h.f_namemax)
         if readOnly { s.flags |= 1 }     // ST_RDONLY
+        // f_type: the host filesystem's magic (ext4, xfs, tmpfs...), not one made up.
+        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            let type = chost_fs_type(fd)
+            if type >= 0 { s.type = UInt32(truncatingIfNeeded: type) }
+            close(fd)
+        }
         return s
     }
 }
