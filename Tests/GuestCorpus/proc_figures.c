@@ -4,9 +4,11 @@
  *   /proc/self/stat has the CPU time the process burned and its reaped child's, the nice
  *   value and priority setpriority gave, the blocked, ignored and caught signal masks and
  *   exit_signal; /proc/self/status has a resident size and the thread's pending signal;
- *   /proc/meminfo is consistent; /proc/cpuinfo lists every CPU. */
+ *   /proc/meminfo is consistent; /proc/cpuinfo lists every CPU; /proc/self/maps lists an
+ *   anonymous mapping (rw-p) while it exists, and not after munmap. */
 #include "corpus.h"
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -49,6 +51,23 @@ static long long statfield(int n)
     p += 2;   /* field 3 */
     for (int i = 3; i < n; i++) { p = strchr(p, ' '); MUST(p != 0); p++; }
     return atoll(p);
+}
+
+/* The permissions of the /proc/self/maps line holding `addr`, or "none". */
+static const char *mapped(void *addr)
+{
+    static char perms[8];
+    unsigned long a = (unsigned long)addr;
+    slurp("/proc/self/maps");
+    for (char *line = text; *line; ) {
+        unsigned long lo, hi;
+        char pr[8] = "";
+        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, pr) == 3 && lo <= a && a < hi) { strcpy(perms, pr); return perms; }
+        char *nl = strchr(line, '\n');
+        if (!nl) break;
+        line = nl + 1;
+    }
+    return "none";
 }
 
 static long long meminfo(const char *key)
@@ -120,5 +139,11 @@ int main(void)
     int procs = 0;
     for (char *q = (char *)slurp("/proc/cpuinfo"); (q = strstr(q, "processor")); q++) procs++;
     YESNO("cpuinfo lists every CPU", procs == ncpu);
+    char *m = mmap(0, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    MUST(m != MAP_FAILED);
+    m[0] = 1;
+    printf("maps: an anonymous mapping: %s\n", mapped(m + 4096));
+    MUST(munmap(m, 1 << 20) == 0);
+    printf("maps: after munmap: %s\n", mapped(m + 4096));
     return 0;
 }

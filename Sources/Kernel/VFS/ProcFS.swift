@@ -317,7 +317,9 @@ final class ProcFS {
             return p.envp.flatMap { $0 + [0] }
         case .comm: return ProcFS.comm(p) + [0x0A]
         case .mounts: return mountsText(vfs, p)
-        case .maps: return []
+        case .maps:
+            guard mayInspect(t, p) else { throw .errno(.EACCES) }
+            return ProcFS.mapsText(p)
         case .fdinfo:
             guard mayInspect(t, p) else { throw .errno(.EACCES) }
             guard let e = p.files.entry(fd) else { throw .errno(.ENOENT) }

@@ -136,3 +136,30 @@ extension ProcFS {
         return ((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12), tty.foreground)
     }
 }
+
+extension ProcFS {
+    /// /proc/PID/maps: the ranges of linear memory the kernel has handed out. Below the heap
+    /// lie the module's data and stack; then the break area ([heap]) and each mmap. All of
+    /// linear memory is readable and writable (wasm has no page protections; mprotect is not
+    /// enforced), so every line says rw-p; file mappings are private copies, so none names a file.
+    static func mapsText(_ p: Process) -> [UInt8] {
+        guard p.state == .running else { return [] }
+        let a = p.addressSpace
+        func hex(_ v: UInt32) -> String {
+            let s = String(v, radix: 16)
+            return String(repeating: "0", count: max(0, 8 - s.count)) + s
+        }
+        var ranges: [(UInt32, UInt32, String)] = []
+        if a.brkStart > 0 { ranges.append((0, a.brkStart, "")) }
+        if a.brk > a.brkStart { ranges.append((a.brkStart, a.brk, "[heap]")) }
+        for m in a.mappings where m.end > m.start { ranges.append((m.start, m.end, "")) }
+        ranges.sort { $0.0 < $1.0 }
+        var s = ""
+        for (start, end, name) in ranges {
+            var line = "\(hex(start))-\(hex(end)) rw-p 00000000 00:00 0"
+            if !name.isEmpty { line += String(repeating: " ", count: max(1, 73 - line.count)) + name }
+            s += line + "\n"
+        }
+        return Array(s.utf8)
+    }
+}
