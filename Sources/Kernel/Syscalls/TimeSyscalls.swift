@@ -1,4 +1,4 @@
-// Time.swift (syscalls): clocks and sleeping. Sleeps are io_uring timeouts: the thread is
+// TimeSyscalls.swift: clocks and sleeping. Sleeps are io_uring timeouts: the thread is
 // suspended, the loop goes on, the completion answers it.
 #if canImport(Glibc)
 import Glibc
@@ -7,24 +7,18 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func timeSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_clock_gettime64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let (sec, nsec) = try k.clockValue(t, t.arg(0))
-                try k.storeTimespec(t, t.uarg(1), sec, Int64(nsec))
-                return 0
-            }),
-            (__NR_clock_getres_time64, sys_clock_getres),
-            (__NR_clock_nanosleep_time64, sys_clock_nanosleep),
-            (__NR_setitimer, sys_setitimer),
-            (__NR_getitimer, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
-                try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
-                return 0
-            }),
-            (__NR_times, sys_times),
-            (__NR_getrusage, sys_getrusage),
-        ]
+    /// clock_gettime(2) (64-bit time): reads a clock.
+    static func sys_clock_gettime(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let (sec, nsec) = try k.clockValue(t, t.arg(0))
+        try k.storeTimespec(t, t.uarg(1), sec, Int64(nsec))
+        return 0
+    }
+
+    /// getitimer(2): what is left of ITIMER_REAL.
+    static func sys_getitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
+        try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
+        return 0
     }
 
     func storeTimespec(_ t: GuestThread, _ addr: UInt32, _ sec: Int64, _ nsec: Int64) throws(SyscallError) {
@@ -125,6 +119,7 @@ extension Kernel {
         return (timer.interval, timer.deadline > now ? timer.deadline - now : 1000)
     }
 
+    /// setitimer(2): arms ITIMER_REAL (SIGALRM); the CPU-time timers are ENOSYS.
     static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
         // ITIMER_VIRTUAL and ITIMER_PROF would need the runner's CPU clock watched for a
@@ -161,6 +156,7 @@ extension Kernel {
         p.realTimer = (token, monotonicNanos() + value, interval)
     }
 
+    /// clock_nanosleep(2) (64-bit time): sleeps relative or until an absolute time.
     static func sys_clock_nanosleep(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let clock = t.arg(0), flags = t.arg(1), req = t.uarg(2), rem = t.uarg(3)
         let TIMER_ABSTIME: Int32 = 1

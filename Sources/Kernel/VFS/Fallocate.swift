@@ -1,4 +1,4 @@
-// Fallocate.swift: fallocate(2) on an open regular file (sys_fallocate decodes the call).
+// Fallocate.swift: fallocate(2) on an open regular file (sys_fallocate decodes the call, RegularFile.allocate checks the size).
 //
 //   image and tmpfs files  mode 0 and FALLOC_FL_KEEP_SIZE reserve real blocks in the SharedFS
 //                          (SharedFS.allocate: all or nothing, ENOSPC up front);
@@ -17,7 +17,7 @@ extension RegularFile {
 
     /// Reserves (or punches) [offset, offset+length); arguments already checked for sign
     /// and overflow by the caller.
-    func allocate(_ t: GuestThread, mode: Int32, offset: Int64, length: Int64) throws(SyscallError) {
+    func reserve(_ t: GuestThread, mode: Int32, offset: Int64, length: Int64) throws(SyscallError) {
         let end = offset + length
         let extends = mode & RegularFile.FALLOC_FL_KEEP_SIZE == 0
         if extends, end > (try size) { try vfs.kernel?.fileSizeCheck(t, size: end) }   // RLIMIT_FSIZE

@@ -335,7 +335,7 @@ final class ProcFS {
         return "\(v / 100).\(frac < 10 ? "0" : "")\(frac)"
     }
 
-    static func cpuCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    static func cpuCount() -> Int { HostSystem.onlineCPUs }
 
     static func comm(_ p: Process) -> [UInt8] {
         if !p.comm.isEmpty { return Array(p.comm.prefix(15)) }
