@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CHost.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <stdint.h>
@@ -99,4 +100,21 @@ int chost_get_affinity(int tid, void *mask, size_t size) {
     if (sched_getaffinity(tid, sizeof set, &set)) return -errno;
     memcpy(mask, &set, size < sizeof set ? size : sizeof set);
     return 0;
+}
+
+/* fallocate(2) and syncfs(2) on a host descriptor (glibc declares them only under
+ * _GNU_SOURCE, which Swift's Glibc module does not see). */
+int chost_fallocate(int fd, int mode, int64_t offset, int64_t length) {
+    return fallocate(fd, mode, offset, length) ? -errno : 0;
+}
+
+int chost_syncfs(int fd) {
+    return syncfs(fd) ? -errno : 0;
+}
+
+/* The filesystem magic (statfs f_type) of the filesystem holding `fd`; -errno on failure. */
+#include <sys/vfs.h>
+long chost_fs_type(int fd) {
+    struct statfs s;
+    return fstatfs(fd, &s) ? -errno : (long)(unsigned long)s.f_type;
 }

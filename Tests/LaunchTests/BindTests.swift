@@ -114,6 +114,55 @@ import Foundation
         #expect(sh("ls '\(host)'").out == "abs\nesc\nhello.txt\nlink\nmade\nsub\nup\n")
     }
 
+    /// A bound file's reads and writes complete whatever their size (they used to stop at
+    /// the 1 MiB Ring chunk), fallocate reserves on the host, fsync of the directory and
+    /// syncfs reach it.
+    @Test func largeTransfersFallocateAndSyncOnABoundDirectory() throws {
+        let dir = Launch.workDir("bindbig")
+        _ = sh("mkdir -p '\(dir)/root/mnt'")
+        try Launch.guest(dir, "bigbind", """
+            #define _GNU_SOURCE
+            #include <fcntl.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <string.h>
+            #include <sys/stat.h>
+            #include <unistd.h>
+            int main(void) {
+                size_t n = 3 << 20;
+                char *b = malloc(n), *c = malloc(n);
+                for (size_t i = 0; i < n; i++) b[i] = i % 251;
+                int fd = open("/mnt/big", O_CREAT | O_TRUNC | O_RDWR, 0644);
+                printf("write %zd offset %ld\\n", write(fd, b, n), (long)lseek(fd, 0, SEEK_CUR));
+                printf("pread %zd\\n", pread(fd, c, n, 0));
+                lseek(fd, 0, SEEK_SET);
+                memset(c, 0, n);
+                printf("read %zd same %d\\n", read(fd, c, n), memcmp(b, c, n) == 0);
+                int g = open("/mnt/reserved", O_CREAT | O_RDWR, 0644);
+                struct stat st;
+                printf("posix_fallocate %d", posix_fallocate(g, 0, 1 << 20));
+                fstat(g, &st);
+                printf(" size %lld blocks cover it %d\\n", (long long)st.st_size, st.st_blocks * 512 >= (1 << 20));
+                int d = open("/mnt", O_RDONLY | O_DIRECTORY);
+                printf("fsync dir %d syncfs %d\\n", fsync(d), syncfs(d));
+                return 0;
+            }
+            """)
+        let image = try Launch.image(dir)
+        let host = hostTree(dir)
+        let r = Launch.run(image, "--bind '\(host):/mnt' /bin/bigbind")
+        #expect(r.status == 0, "\(r)")
+        #expect(r.out == """
+            write 3145728 offset 3145728
+            pread 3145728
+            read 3145728 same 1
+            posix_fallocate 0 size 1048576 blocks cover it 1
+            fsync dir 0 syncfs 0
+
+            """, "\(r)")
+        #expect(sh("stat -c %s '\(host)/big'").out == "3145728\n")
+    }
+
     @Test func busyboxWorksInABoundDirectory() throws {
         let fixture = try BusyboxFixture.setup.get()
         let dir = Launch.workDir("bindbusybox")

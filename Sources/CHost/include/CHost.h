@@ -19,6 +19,9 @@ int chost_pidfd_open(int pid);
 /* sched_{set,get}affinity of host thread `tid` (behind _GNU_SOURCE); -errno on failure. */
 int chost_set_affinity(int tid, const void *mask, size_t size);
 int chost_get_affinity(int tid, void *mask, size_t size);
+int chost_fallocate(int fd, int mode, int64_t offset, int64_t length);   /* 0 or -errno */
+int chost_syncfs(int fd);                                                 /* 0 or -errno */
+long chost_fs_type(int fd);                                              /* statfs f_type or -errno */
 /* glibc's POSIX_SPAWN_SETSID (behind _GNU_SOURCE): the child calls setsid(). */
 #define CHOST_POSIX_SPAWN_SETSID 0x80
 /* A copy of descriptor `targetfd` of the process behind `pidfd` (close-on-exec); -errno. */

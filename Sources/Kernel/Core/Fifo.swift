@@ -69,6 +69,7 @@ extension Kernel {
         let fifo: Fifo
         if let f = fifos[node] { fifo = f } else {
             fifo = Fifo(kernel: self)
+            fifo.pipe.fifoNode = node
             fifos[node] = fifo
             fifo.pipe.onLastClose = { [unowned self, unowned fifo] in self.dropIfIdle(node, fifo) }
         }

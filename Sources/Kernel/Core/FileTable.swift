@@ -152,7 +152,9 @@ public class OpenFile {
         throw .errno(.ENOTDIR)
     }
     public func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) { throw .errno(.EINVAL) }
-    public func sync(_ t: GuestThread) throws(SyscallError) {}
+    /// fsync/fdatasync: Linux's answer for files with nothing to sync through (pipes,
+    /// sockets, character devices, terminals, /proc) is EINVAL; storage overrides it.
+    public func sync(_ t: GuestThread) throws(SyscallError) { throw .errno(.EINVAL) }
     public var isTerminal: Bool { false }
     /// poll(2) readiness: the subset of `events` (POLLIN 1, POLLOUT 4, ...) ready now,
     /// plus POLLERR/POLLHUP; and where to wait for a change.

@@ -16,11 +16,20 @@ public final class Pipe {
     /// Called when the last end closes (a FIFO's pipe is then forgotten, data and all).
     var onLastClose: (() -> Void)?
     let id: UInt64
+    /// The pipe's inode as fstat shows it (Linux's pipefs inode): pipe(2) makes it 0600,
+    /// owned by the caller; fchmod, fchown and futimens change it (Core/PipeInode.swift). A FIFO's pipe shows its node instead (`fifoNode`).
+    var mode: UInt32 = 0o600
+    var uid: UInt32 = 0, gid: UInt32 = 0
+    var atime: (sec: Int64, nsec: UInt32), mtime: (sec: Int64, nsec: UInt32), ctime: (sec: Int64, nsec: UInt32)
+    /// The FIFO node this pipe serves (Fifo.swift); nil for pipe(2).
+    var fifoNode: VNode?
 
     init(kernel: Kernel) {
         self.kernel = kernel
         kernel.nextPipeID += 1
         id = kernel.nextPipeID
+        let now = kernel.now()
+        atime = now; mtime = now; ctime = now
     }
 
     deinit { buffer.deallocate() }
@@ -115,18 +124,7 @@ public final class PipeEnd: OpenFile {
         return done
     }
 
-    public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat {
-        var s = KStat()
-        s.mode = 0o010600   // S_IFIFO
-        s.ino = pipe.id
-        s.dev = 0x0c
-        s.blksize = 4096
-        s.uid = t.process.cred.euid
-        s.gid = t.process.cred.egid
-        let n = pipe.kernel.now()
-        s.atime = n; s.mtime = n; s.ctime = n
-        return s
-    }
+    public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat { try pipe.stat(t) }
 
     public override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
         if request == 0x541B {   // FIONREAD

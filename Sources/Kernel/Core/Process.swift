@@ -68,6 +68,9 @@ public final class Process {
     public var threads: [GuestThread] = []
     public var runner: RunnerLink?
     public let startTime: UInt64
+    /// CPU time sampled when the process ended; reaped children's times (Core/CPUTimes.swift).
+    var exitTimes: CPUTimes?
+    var childTimes = CPUTimes()
     /// Children (pids) not yet reaped.
     public var children: [Int32] = []
     /// ITIMER_REAL (setitimer, alarm): the ring timeout, when it fires, and the interval

@@ -254,12 +254,13 @@ extension Kernel {
     func watchRunner(_ p: Process, _ r: RunnerLink) {
         ring.poll(fd: r.pidfd, events: UInt32(Glibc.POLLIN)) { [unowned self] _ in
             var status: Int32 = 0
+            var usage = rusage()
             // Only the first runner is our child; forked runners are children of their
             // parent runner, which lets the host reap them (SIGCHLD ignored): for those
-            // waitpid fails with ECHILD, and the pidfd tells the status where the host
+            // wait4 fails with ECHILD, and the pidfd tells the status where the host
             // kernel can (6.13+; a seccomp kill is SIGSYS); else a death without
             // exit_group counts as SIGKILL.
-            let w = waitpid(r.hostPid, &status, WNOHANG)
+            let w = wait4(r.hostPid, &status, WNOHANG, &usage)
             if w == 0 {   // spurious: not yet gone
                 self.watchRunner(p, r)
                 return
@@ -275,6 +276,7 @@ extension Kernel {
             }
             if p.state == .running {
                 // Died without exit_group: report as Linux would a crashed process.
+                if w > 0 { self.sampleExitTimes(p, from: usage) }
                 let sig = (status & 0x7f) != 0 ? status & 0x7f : Int32(SIGKILL)
                 if (status & 0x7f) == 0 && self.failures[p.pid] == nil {
                     self.failures[p.pid] = "runner exited unexpectedly with status \((status >> 8) & 0xff)"
@@ -316,6 +318,7 @@ extension Kernel {
     public func exitProcess(_ p: Process, waitStatus: Int32) {
         guard p.state == .running else { return }
         let mayOrphan = jobControlBeforeExit(p)   // JobControl.swift
+        sampleExitTimes(p)   // while the runner still waits for its answer (CPUTimes.swift)
         p.state = .zombie
         p.waitStatus = waitStatus
         armRealTimer(p, value: 0, interval: 0)   // disarm

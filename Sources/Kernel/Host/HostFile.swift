@@ -46,7 +46,15 @@ public final class HostFile: OpenFile {
         try t.memory.check(addr, count)
         let n = min(count, HostFile.bufferSize)
         let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-        if position != nil { throw .errno(.ESPIPE) }
+        if let position {
+            // pread: the host answers for its file (a regular file reads at once; a pipe or
+            // terminal is ESPIPE there as here).
+            if position < 0 { throw .errno(.EINVAL) }
+            let r = Glibc.pread(fd, chunk.baseAddress, n, off_t(position))
+            if r < 0 { throw .errno(HostSystem.lastError("pread")) }
+            try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
+            return r
+        }
         if ready(Int16(POLLIN)) {
             // Ready: a plain read will not block.
             let r: Int
@@ -95,35 +103,95 @@ public final class HostFile: OpenFile {
         try writev(t, [(addr, count)], at: position)
     }
 
-    /// Gathers the vectors (up to the buffer's size) and writes them with one host write,
-    /// so a writev that stdio uses for "buffered part + new data" stays one write.
+    /// Writes the vectors, gathered up to the buffer's size at a time (so a writev that stdio
+    /// uses for "buffered part + new data" stays one host write). A blocking write completes
+    /// as on Linux: chunk after chunk, suspended on the Ring while the host is not ready, and
+    /// a signal ends it with the count so far (EINTR only if nothing was written). O_NONBLOCK
+    /// writes what the host takes now. pwrite goes to the host, which answers for its file.
     public override func writev(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], at position: Int64?) throws(SyscallError) -> Int {
         if !canWrite { throw .errno(.EBADF) }
-        if position != nil { throw .errno(.ESPIPE) }
         // A range outside guest memory is EFAULT as a whole (wasm memory has no holes).
         for v in iov { try t.memory.check(v.base, v.len) }
-        var n = 0
+        let total = iov.reduce(0) { $0 + $1.len }
+        if total == 0 { return 0 }
+        if let position {
+            if position < 0 { throw .errno(.EINVAL) }
+            var done = 0
+            while done < total {
+                let n = try gather(t, iov, from: done)
+                let r = Glibc.pwrite(fd, buffer.baseAddress, n, off_t(position) + off_t(done))
+                if r < 0 { if done > 0 { break }; throw .errno(HostSystem.lastError("pwrite")) }
+                done += r
+                if r < n { break }
+            }
+            return done
+        }
+        return try writeRest(t, iov, total: total, done: 0)
+    }
+
+    /// Copies guest bytes [from, from + buffer size) of the vectors into the buffer; returns
+    /// how many.
+    private func gather(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], from: Int) throws(SyscallError) -> Int {
+        var skip = from, n = 0
         for v in iov where v.len > 0 && n < HostFile.bufferSize {
-            let take = min(v.len, HostFile.bufferSize - n)
-            try t.memory.read(v.base, into: UnsafeMutableRawBufferPointer(rebasing: buffer[n..<n + take]))
+            if skip >= v.len { skip -= v.len; continue }
+            let take = min(v.len - skip, HostFile.bufferSize - n)
+            try t.memory.read(v.base + UInt32(skip), into: UnsafeMutableRawBufferPointer(rebasing: buffer[n..<n + take]))
             n += take
+            skip = 0
         }
-        if n == 0 { return 0 }
-        let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-        if isNonBlocking || ready(Int16(POLLOUT)) {
-            do { return try host.write(from: UnsafeRawBufferPointer(chunk)) } catch {
-                if error == .EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
-                throw .errno(error)
+        return n
+    }
+
+    /// Writes bytes [done, total) of the vectors: at once while the host takes them, else one
+    /// chunk through the Ring, whose completion goes on from there (and answers the call
+    /// when everything is written or the host refuses).
+    private func writeRest(_ t: GuestThread, _ iov: [(base: UInt32, len: Int)], total: Int, done already: Int) throws(SyscallError) -> Int {
+        var done = already
+        while done < total {
+            let n = try gather(t, iov, from: done)
+            if isNonBlocking || ready(Int16(POLLOUT)) {
+                let r: Int
+                do { r = try host.write(from: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } catch {
+                    if error == .EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
+                    if done > 0 { return done }
+                    throw .errno(error)
+                }
+                done += r
+                if isNonBlocking && r < n { return done }
+                continue
             }
-        }
-        let serial = t.serial
-        try suspend(t) { k, done in
-            k.ring.write(fd: fd, from: UnsafeRawBufferPointer(chunk)) { [weak t] r in
-                guard let t, t.serial == serial && t.inCall else { return }   // the process may be gone
-                if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
-                done(r)
+            let serial = t.serial
+            let k = kernel
+            let from = done
+            let token = k.ring.write(fd: fd, from: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { [weak self, weak t] r in
+                guard let self, let t, t.serial == serial && t.inCall else { return }   // the process may be gone
+                t.interrupt = nil
+                if r < 0 {
+                    if r == -EPIPE { k.send(Signal.SIGPIPE, to: t.process) }
+                    k.complete(t, from > 0 ? Int32(from) : r)
+                    return
+                }
+                do throws(SyscallError) {
+                    let all = try self.writeRest(t, iov, total: total, done: from + Int(r))
+                    k.complete(t, Int32(truncatingIfNeeded: all))
+                } catch .suspended {
+                    // the next chunk is on its way; its completion answers
+                } catch let .errno(e) {
+                    k.complete(t, from + Int(r) > 0 ? Int32(from + Int(r)) : -e.rawValue)
+                } catch {
+                    k.complete(t, Int32(from + Int(r)))
+                }
             }
+            t.interrupt = { [unowned t] result in
+                // A signal: the count so far, or its -EINTR if nothing was written.
+                t.interrupt = nil
+                k.ring.cancel(token)
+                k.complete(t, from > 0 ? Int32(from) : result)
+            }
+            throw .suspended
         }
+        return done
     }
 
     /// One vector at a time (a short read is always allowed), so an asynchronous read
@@ -158,7 +226,8 @@ public final class HostFile: OpenFile {
     }
 
     public override func sync(_ t: GuestThread) throws(SyscallError) {
-        do { try host.sync() } catch { throw .errno(error) }
+        // The host's answer as it is: EINVAL for a pipe or terminal, EROFS, EIO.
+        if fsync(fd) != 0 { throw .errno(HostSystem.lastError("fsync")) }
     }
 
     public override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {
@@ -180,17 +249,13 @@ public final class HostFile: OpenFile {
         case 0x5413: size = 8; writesBack = true                     // TIOCGWINSZ
         case 0x5414: size = 8; readsArg = true                       // TIOCSWINSZ
         case 0x541B: size = 4; writesBack = true                     // FIONREAD
-        case 0x540F:                                                 // TIOCGPGRP
-            guard isTerminal else { throw .errno(.ENOTTY) }
-            try t.memory.store(arg, t.process.pgid)
-            return 0
-        case 0x5410:                                                 // TIOCSPGRP
-            guard isTerminal else { throw .errno(.ENOTTY) }
-            return 0
-        case 0x5429:                                                 // TIOCGSID
-            guard isTerminal else { throw .errno(.ENOTTY) }
-            try t.memory.store(arg, t.process.sid)
-            return 0
+        case 0x540F, 0x5410, 0x5429:                                 // TIOCGPGRP, TIOCSPGRP, TIOCGSID
+            // The host terminal is not the controlling terminal of any guest session (the
+            // guests' sessions and process groups are the kernel's, which the host terminal
+            // does not know), and Linux answers these for a terminal that is not the
+            // caller's controlling terminal with ENOTTY: shells then run without job
+            // control. A kernel pty (kandelo-launch -t) has real job control.
+            throw .errno(.ENOTTY)
         case 0x540B, 0x540A, 0x5409: size = 0                        // TCFLSH, TCXONC, TCSBRK (int arg)
             let r = chost_ioctl_int(fd, UInt(request), Int(arg))
             if r < 0 { throw .errno(HostSystem.guestErrno(-r, "ioctl")) }

@@ -332,9 +332,26 @@ extension Kernel {
         return 0
     }
 
-    /// sync(2): makes every filesystem durable.
+    /// sync(): every host directory bound in (the host's syncfs of each), then the image.
     static func sys_sync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        // sync(2) reports no errors (Linux returns void); the binds' host filesystems are
+        // synced synchronously, once each even when several binds share one.
+        for m in k.vfs.mounts where m.kind == .hostdir { try? m.host?.syncHostFilesystem() }
         if let hook = k.vfs.onSync { try hook(t) }
+        return 0
+    }
+
+    /// syncfs(fd): the filesystem holding fd: the image's journal, a bind's host filesystem;
+    /// tmpfs, devfs, /proc, pipes and sockets have nothing to write back.
+    static func sys_syncfs(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let f = try ioFile(t, t.arg(0))
+        guard let node = f.node else { return 0 }
+        let m = k.vfs.mount(of: node)
+        switch m.kind {
+        case .hostdir: try fsCall { () throws(LinuxErrno) in try m.host?.syncHostFilesystem() }
+        case .image: if let hook = k.vfs.onSync { try hook(t) }
+        default: break
+        }
         return 0
     }
 
@@ -348,15 +365,14 @@ extension Kernel {
         return 0
     }
 
-    /// fallocate: reserves no blocks (the image allocates them on write, so a later write
-    /// can still get ENOSPC): mode 0 only extends the size, FALLOC_FL_KEEP_SIZE alone does
-    /// nothing; hole punching and the rest are EOPNOTSUPP.
+    /// fallocate(fd, mode, offset, len): reserves real blocks (image/tmpfs: mode 0, KEEP_SIZE, PUNCH_HOLE; binds: the host's call).
     static func sys_fallocate(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let mode = t.arg(1), off = t.arg64(2), len = t.arg64(4)
         if off < 0 || len <= 0 { throw .errno(.EINVAL) }
+        // Linux's order: PUNCH_HOLE needs KEEP_SIZE (EOPNOTSUPP), then the descriptor's mode.
+        if mode & 2 != 0 && mode & 1 == 0 { throw .errno(.EOPNOTSUPP) }
         if !f.canWrite { throw .errno(.EBADF) }
-        if mode & ~1 != 0 { throw .errno(.EOPNOTSUPP) }
         try f.allocate(t, mode: mode, offset: off, length: len)
         return 0
     }

@@ -145,14 +145,14 @@ extension Kernel {
     static func sys_fchmodat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 1)
         let target = try k.vfs.target(t, dirfd: t.arg(0), path: path, follow: true, emptyPath: false)
-        if case .node(let n) = target { try k.vfs.chmod(t, n, mode: t.uarg(2)) }
+        try k.vfs.chmod(t, target, mode: t.uarg(2))
         return 0
     }
 
     /// fchmod(2): changes mode bits of an open file.
     static func sys_fchmod(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
-        if let n = f.node { try k.vfs.chmod(t, n, mode: t.uarg(1)) }
+        try k.vfs.chmod(t, .file(f), mode: t.uarg(1))
         return 0
     }
 
@@ -164,14 +164,14 @@ extension Kernel {
         let path = try pathArg(t, 1)
         let target = try k.vfs.target(t, dirfd: t.arg(0), path: path, follow: flags & AtFlags.SYMLINK_NOFOLLOW == 0,
                                       emptyPath: emptyPath)
-        if case .node(let n) = target { try k.vfs.chown(t, n, uid: t.uarg(2), gid: t.uarg(3)) }
+        try k.vfs.chown(t, target, uid: t.uarg(2), gid: t.uarg(3))
         return 0
     }
 
     /// fchown(2): changes owner and group of an open file.
     static func sys_fchown(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
-        if let n = f.node { try k.vfs.chown(t, n, uid: t.uarg(1), gid: t.uarg(2)) }
+        try k.vfs.chown(t, .file(f), uid: t.uarg(1), gid: t.uarg(2))
         return 0
     }
 
@@ -210,7 +210,7 @@ extension Kernel {
             target = try k.vfs.target(t, dirfd: dirfd, path: path, follow: flags & AtFlags.SYMLINK_NOFOLLOW == 0,
                                       emptyPath: flags & AtFlags.EMPTY_PATH != 0)
         }
-        if case .node(let n) = target { try k.vfs.setTimes(t, n, atime: atime, mtime: mtime, now: k.now()) }
+        try k.vfs.setTimes(t, target, atime: atime, mtime: mtime, now: k.now())
         return 0
     }
 

@@ -28,17 +28,6 @@ extension Kernel {
     static let CLONE_PARENT_SETTID: UInt32 = 0x100000, CLONE_CHILD_CLEARTID: UInt32 = 0x200000
     static let CLONE_CHILD_SETTID: UInt32 = 0x1000000, CLONE_PIDFD: UInt32 = 0x1000
 
-    /// execveat(2): execve(2) for absolute paths or AT_FDCWD-relative ones.
-    static func sys_execveat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        // execveat(dirfd, path, argv, envp, flags): absolute paths and AT_FDCWD only; an
-        // empty path (AT_EMPTY_PATH, fexecve) or one relative to a dirfd is ENOSYS (musl's
-        // fexecve then falls back to /proc/self/fd). The flags are not looked at.
-        let path = try t.memory.cString(t.uarg(1))
-        if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
-        if path.isEmpty { throw .errno(.ENOSYS) }
-        return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
-    }
-
     /// KCH_NR_HELLO: a forked runner is up and tells its host pid.
     static func sys_kch_hello(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let p = t.process
@@ -212,6 +201,42 @@ extension Kernel {
         return try k.execve(t, path: path, argvAddr: t.uarg(1), envpAddr: t.uarg(2))
     }
 
+    /// execveat(dirfd, path, argv, envp, flags): path relative to dirfd; AT_EMPTY_PATH runs the file dirfd refers to (fexecve), AT_SYMLINK_NOFOLLOW refuses a final symlink (ELOOP).
+    static func sys_execveat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let dirfd = t.arg(0), flags = t.arg(4)
+        if flags & ~(AtFlags.EMPTY_PATH | AtFlags.SYMLINK_NOFOLLOW) != 0 { throw .errno(.EINVAL) }
+        let path = try t.memory.cString(t.uarg(1))
+        var target: [UInt8]
+        if path.isEmpty {
+            guard flags & AtFlags.EMPTY_PATH != 0 else { throw .errno(.ENOENT) }
+            let f = try t.process.files.get(dirfd)
+            // Only a file in a filesystem can run (a pipe or socket: EACCES, as Linux). The
+            // magic link reaches it even when unlinked; a named one keeps its name for /proc.
+            guard let node = f.node else { throw .errno(.EACCES) }
+            if flags & AtFlags.SYMLINK_NOFOLLOW != 0, try k.vfs.stat(t, node).isSymlink { throw .errno(.ELOOP) }
+            let name = (f as? VFSFile)?.procLinkName() ?? []
+            if name.first == 0x2f && !String(decoding: name, as: UTF8.self).hasSuffix(" (deleted)") && (try? k.vfs.resolve(t, dirfd: AtFlags.FDCWD, path: name, followFinal: true)) == node {
+                target = name
+            } else {
+                target = Array("/proc/self/fd/\(dirfd)".utf8)
+            }
+        } else {
+            if flags & AtFlags.SYMLINK_NOFOLLOW != 0 {
+                let n = try k.vfs.resolve(t, dirfd: dirfd, path: path, followFinal: false)
+                if try k.vfs.stat(t, n).isSymlink { throw .errno(.ELOOP) }
+            }
+            target = path
+            if path.first != 0x2f && dirfd != AtFlags.FDCWD {
+                let dir = try t.process.files.get(dirfd)
+                guard let dn = dir.node else { throw .errno(.ENOTDIR) }
+                if !(try k.vfs.stat(t, dn).isDirectory) { throw .errno(.ENOTDIR) }
+                let base = k.vfs.path(of: dn, root: t.process.root) ?? Array("/proc/self/fd/\(dirfd)".utf8)
+                target = (base == [0x2f] ? base : base + [0x2f]) + path
+            }
+        }
+        return try k.execve(t, path: target, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
+    }
+
     func execve(_ t: GuestThread, path: [UInt8], argvAddr: UInt32, envpAddr: UInt32) throws(SyscallError) -> Int32 {
         if path.isEmpty { throw .errno(.ENOENT) }
         let argv = try t.memory.cStringArray(argvAddr)
@@ -266,6 +291,8 @@ extension Kernel {
         if flags & ~(OpenFlags.O_CLOEXEC | OpenFlags.O_NONBLOCK) != 0 { throw .errno(.EINVAL) }
         try t.memory.check(fds, 8)
         let pipe = Pipe(kernel: k)
+        pipe.uid = t.process.cred.euid
+        pipe.gid = t.process.cred.egid
         let nb = flags & OpenFlags.O_NONBLOCK
         let reader = PipeEnd(pipe: pipe, flags: OpenFlags.O_RDONLY | nb)
         let writer = PipeEnd(pipe: pipe, flags: OpenFlags.O_WRONLY | nb)

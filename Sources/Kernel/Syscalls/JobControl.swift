@@ -133,7 +133,7 @@ extension Kernel {
         case .continued: status = 0xffff
         }
         if statusAddr != 0 { try t.memory.store(statusAddr, status) }
-        if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
+        if rusage != 0 { try t.memory.write(rusage, (cpuTimes(c) + c.childTimes).rusageBytes) }
         c.job.report = nil
         return c.pid
     }

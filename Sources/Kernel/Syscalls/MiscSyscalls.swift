@@ -86,9 +86,16 @@ extension Kernel {
         func put(_ off: Int, _ v: UInt32) { for i in 0..<4 { b[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) } }
         let page = HostSystem.pageSize
         let kib = { (pages: Int) -> UInt32 in UInt32(min(UInt64(max(pages, 0)) * page / 1024, 0xffff_ffff)) }
-        put(0, UInt32(k.monotonicNanos() / 1_000_000_000))
-        put(16, kib(HostSystem.physicalPages))
-        put(20, kib(HostSystem.availablePages))
+        // Uptime and loads are the host's (the guests run on its CPUs), as /proc/uptime and
+        // /proc/loadavg show them; RAM is the caller's memory limit and what is left of it,
+        // as /proc/meminfo (ProcFigures.swift).
+        put(0, UInt32(truncatingIfNeeded: ProcFS.hostUptime().up / 100))
+        let loads = ProcFS.hostText("/proc/loadavg").split(separator: " ").prefix(3)
+        for (i, l) in loads.enumerated() { put(4 + 4 * i, UInt32((Double(l) ?? 0) * 65536)) }   // SI_LOAD_SHIFT 16
+        let limit = UInt64(t.process.maxMemoryPages) * 64
+        let used = UInt64(t.process.memory.size) / 1024
+        put(16, UInt32(min(limit, 0xffff_ffff)))
+        put(20, min(UInt32(min(limit > used ? limit - used : 0, 0xffff_ffff)), kib(HostSystem.availablePages)))
         b[40] = UInt8(k.processes.count & 0xff); b[41] = UInt8((k.processes.count >> 8) & 0xff)
         put(52, 1024)   // mem_unit: the sizes above are in KiB
         try t.memory.write(t.uarg(0), b)

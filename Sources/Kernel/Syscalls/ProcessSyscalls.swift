@@ -331,7 +331,7 @@ extension Kernel {
         if candidates.isEmpty { throw .errno(.ECHILD) }
         /// Linux's siginfo for SIGCHLD: signo, errno, code, pid, uid, status.
         func report(_ c: Process, code: Int32, status: Int32) throws(SyscallError) {
-            if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
+            if rusage != 0 { try t.memory.write(rusage, (k.cpuTimes(c) + c.childTimes).rusageBytes) }
             guard info != 0 else { return }
             var si = [UInt8](repeating: 0, count: 128)
             for (off, v) in [(0, Signal.SIGCHLD), (8, code), (12, c.pid), (16, Int32(bitPattern: c.cred.uid)), (20, status)] {
@@ -343,7 +343,10 @@ extension Kernel {
             let s = z.waitStatus
             let signal = s & 0x7f
             try report(z, code: signal == 0 ? 1 : (s & 0x80 != 0 ? 3 : 2), status: signal == 0 ? (s >> 8) & 0xff : signal)
-            if options & WNOWAIT == 0 { k.reap(z) }
+            if options & WNOWAIT == 0 {
+                k.collectChildTimes(z, into: p)
+                k.reap(z)
+            }
             return 0
         }
         if let (c, change) = k.pendingJobReport(candidates, options: options) {
@@ -376,7 +379,8 @@ extension Kernel {
         if candidates.isEmpty { throw .errno(.ECHILD) }
         if let z = candidates.first(where: { $0.state == .zombie }) {
             if statusAddr != 0 { try t.memory.store(statusAddr, z.waitStatus) }
-            if rusage != 0 { try t.memory.write(rusage, [UInt8](repeating: 0, count: 72)) }
+            if rusage != 0 { try t.memory.write(rusage, (k.cpuTimes(z) + z.childTimes).rusageBytes) }
+            k.collectChildTimes(z, into: p)
             k.reap(z)
             return z.pid
         }

@@ -14,45 +14,10 @@ extension Kernel {
         return 0
     }
 
-    /// clock_getres(2) (64-bit time): the resolution of a clock (1 ns).
-    static func sys_clock_getres(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        _ = try k.clockValue(t, t.arg(0))
-        if t.uarg(1) != 0 { try k.storeTimespec(t, t.uarg(1), 0, 1) }
-        return 0
-    }
-
     /// getitimer(2): what is left of ITIMER_REAL.
     static func sys_getitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
         try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
-        return 0
-    }
-
-    /// times(2): the process's CPU time in clock ticks.
-    static func sys_times(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        let cpu = k.cpuTime(t.process)
-        let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
-        if t.uarg(0) != 0 {
-            try t.memory.store(t.uarg(0), ticks)
-            try t.memory.store(t.memory.field(t.uarg(0), 4), Int32(0))
-            try t.memory.store(t.memory.field(t.uarg(0), 8), Int32(0))
-            try t.memory.store(t.memory.field(t.uarg(0), 12), Int32(0))
-        }
-        return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
-    }
-
-    /// getrusage(2): user CPU time of the process; other fields zero.
-    static func sys_getrusage(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        var b = [UInt8](repeating: 0, count: 72)
-        if t.arg(0) == 0 || t.arg(0) == 1 {   // RUSAGE_SELF, RUSAGE_THREAD
-            let cpu = k.cpuTime(t.process)
-            let sec = UInt32(cpu / 1_000_000_000), usec = UInt32(cpu % 1_000_000_000 / 1000)
-            for i in 0..<4 { b[i] = UInt8((sec >> (8 * UInt32(i))) & 0xff) }
-            for i in 0..<4 { b[4 + i] = UInt8((usec >> (8 * UInt32(i))) & 0xff) }
-        } else if t.arg(0) != -1 {            // RUSAGE_CHILDREN
-            throw .errno(.EINVAL)
-        }
-        try t.memory.write(t.uarg(1), b)
         return 0
     }
 
@@ -79,14 +44,7 @@ extension Kernel {
         return (sec, nsec)
     }
 
-    func cpuTime(_ p: Process) -> UInt64 {
-        guard let r = p.runner, r.hostPid > 0 else { return 0 }   // (pid 0 would be the kernel's own clock)
-        var clk = clockid_t()
-        guard clock_getcpuclockid(r.hostPid, &clk) == 0 else { return 0 }
-        var ts = timespec()
-        guard clock_gettime(clk, &ts) == 0 else { return 0 }
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-    }
+    func cpuTime(_ p: Process) -> UInt64 { cpuTimes(p).total }
 
     func clockValue(_ t: GuestThread, _ id: Int32) throws(SyscallError) -> (Int64, UInt32) {
         switch id {
@@ -98,16 +56,51 @@ extension Kernel {
         case 2:                     // PROCESS_CPUTIME_ID
             let n = cpuTime(t.process)
             return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
-        case 3:                     // THREAD_CPUTIME_ID: the runner thread's own CPU clock
-            // Linux's clock id for one thread's CPU time: (~tid << 3) | CPUCLOCK_PERTHREAD (4)
-            // | CPUCLOCK_SCHED (2); clock_gettime reads it for any thread.
-            let tid = try hostThread(t, 0)
-            var ts = timespec()
-            guard clock_gettime(clockid_t((~tid) << 3 | 6), &ts) == 0 else { throw .errno(.EINVAL) }
-            return (Int64(ts.tv_sec), UInt32(ts.tv_nsec))
+        case 3:                     // THREAD_CPUTIME_ID: the runner thread's own CPU time
+            // Linux lets a process read another's per-thread CPU clock ((~tid << 3) | 6) only
+            // within its own thread group, and the runner is not ours: its thread's schedstat
+            // (CPUTimes.swift) holds the same nanoseconds.
+            let n = threadCPUTime(t)
+            return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
         default:
             throw .errno(.EINVAL)
         }
+    }
+
+    /// clock_getres(clock, res): the host's resolution of the same clock (COARSE clocks tick
+    /// at the host's jiffy; the alarm clocks read as REALTIME and BOOTTIME here).
+    static func sys_clock_getres(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let id = t.arg(0)
+        _ = try k.clockValue(t, id)
+        let host: clockid_t = id == 8 ? CLOCK_REALTIME : id == 9 ? CLOCK_BOOTTIME : clockid_t(id)
+        var ts = timespec()
+        if clock_getres(host, &ts) != 0 { ts = timespec(tv_sec: 0, tv_nsec: 1) }
+        if t.uarg(1) != 0 { try k.storeTimespec(t, t.uarg(1), Int64(ts.tv_sec), Int64(ts.tv_nsec)) }
+        return 0
+    }
+
+    /// times(buf): the caller's and its reaped children's user and system time, in USER_HZ (100) ticks.
+    static func sys_times(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let own = k.cpuTimes(t.process), children = t.process.childTimes
+        if t.uarg(0) != 0 {
+            for (i, ns) in [own.user, own.system, children.user, children.system].enumerated() {
+                try t.memory.store(t.memory.field(t.uarg(0), UInt32(4 * i)), Int32(truncatingIfNeeded: ns / 10_000_000))
+            }
+        }
+        return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
+    }
+
+    /// getrusage(who, usage): CPU times of the process, the calling thread or the reaped children.
+    static func sys_getrusage(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let times: CPUTimes
+        switch t.arg(0) {
+        case 0: times = k.cpuTimes(t.process)                   // RUSAGE_SELF
+        case 1: times = k.threadTimes(t)                          // RUSAGE_THREAD
+        case -1: times = t.process.childTimes                   // RUSAGE_CHILDREN
+        default: throw .errno(.EINVAL)
+        }
+        try t.memory.write(t.uarg(1), times.rusageBytes)
+        return 0
     }
 
     // MARK: interval timers (alarm(3) is setitimer(ITIMER_REAL) in musl)
@@ -132,8 +125,8 @@ extension Kernel {
     /// setitimer(2): arms ITIMER_REAL (SIGALRM); the CPU-time timers are ENOSYS.
     static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
-        // ITIMER_VIRTUAL and ITIMER_PROF: not implemented (the kernel reads runners' CPU
-        // clocks for RLIMIT_CPU but arms no timer on them), so ENOSYS rather than a timer that never fires.
+        // ITIMER_VIRTUAL and ITIMER_PROF would need the runner's CPU clock watched for a
+        // deadline (the kernel reads it, CPUTimes.swift, but arms no timer on it): ENOSYS.
         if which != 0 { throw .errno(which == 1 || which == 2 ? .ENOSYS : .EINVAL) }
         var ns: [UInt64] = [0, 0]
         if new != 0 {

@@ -593,8 +593,15 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     func flush(_ ino: InodeNumber) throws(LinuxErrno) {
-        guard let h = held[ino.rawValue], h.writable else { return }
-        try HostDirFS.check(fsync(h.fd))
+        if let h = held[ino.rawValue], h.writable {
+            try HostDirFS.check(fsync(h.fd))
+            return
+        }
+        // A directory (rename, then fsync of the directory) or a file the host lets us only
+        // read: the held descriptor may be O_PATH, which fsync refuses, so open the node.
+        let fd = try openNode(ino.rawValue, O_RDONLY | O_NONBLOCK)
+        defer { close(fd) }
+        try HostDirFS.check(fsync(fd))
     }
 
     /// statfs of the host file system holding the directory.
@@ -608,6 +615,15 @@ public final class HostDirFS: InodeFileSystem {
 }
 
 extension HostDirFS {
+    /// syncfs(2) of the host file system holding the directory (sync, syncfs).
+    func syncHostFilesystem() throws(LinuxErrno) {
+        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)   // (rootFD is O_PATH)
+        guard fd >= 0 else { throw LinuxErrno(rawValue: errno) }
+        defer { close(fd) }
+        let r = chost_syncfs(fd)
+        if r < 0 { throw LinuxErrno(rawValue: -r) }
+    }
+
     /// statfs(2) of a bind: the host file system's figures.
     func statfs(_ base: StatABI.StatFS) -> StatABI.StatFS {
         var s = base
@@ -621,6 +637,13 @@ extension HostDirFS {
         s.ffree = UInt64(h.f_ffree)
         s.namelen = UInt32(truncatingIfNeeded: h.f_namemax)
         if readOnly { s.flags |= 1 }     // ST_RDONLY
+        // f_type: the host filesystem's magic (ext4, xfs, tmpfs...), not one made up.
+        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            let type = chost_fs_type(fd)
+            if type >= 0 { s.type = UInt32(truncatingIfNeeded: type) }
+            close(fd)
+        }
         return s
     }
 }

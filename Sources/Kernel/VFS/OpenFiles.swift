@@ -225,9 +225,12 @@ final class RegularFile: VFSFile, FileContents {
     }
 
     /// Submits one pread/pwrite of up to 1 MiB and suspends the call; the completion moves
-    /// the bytes to guest memory (reads), advances the offset and answers.
+    /// the bytes to guest memory (reads), advances the offset and either answers or, when
+    /// the chunk was whole and more is asked, submits the next one: a read or write of a
+    /// host file completes as on Linux (short only at EOF, ENOSPC or an error), with `done`
+    /// the bytes already moved by earlier chunks.
     private func hostIO(_ t: GuestThread, fd: Int32, write: Bool, addr: UInt32, count: Int, at start: Int64,
-                        updatesOffset: Bool) throws(SyscallError) -> Never {
+                        updatesOffset: Bool, done already: Int = 0) throws(SyscallError) -> Never {
         guard let k = vfs.kernel else { throw .errno(.EIO) }
         let n = min(count, bounceLimit)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: n, alignment: 64)
@@ -239,7 +242,10 @@ final class RegularFile: VFSFile, FileContents {
         let done: (Int32) -> Void = { [weak self, weak t] r in
             defer { buffer.deallocate() }
             guard let self, let t, t.serial == serial, t.inCall else { return }
-            if r < 0 { k.fail(t, HostSystem.guestErrno(-r, write ? "pwrite" : "pread")); return }
+            if r < 0 {
+                if already > 0 { k.complete(t, Int32(already)) } else { k.fail(t, HostSystem.guestErrno(-r, write ? "pwrite" : "pread")) }
+                return
+            }
             if !write && r > 0 {
                 do { try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(r)])) } catch {
                     k.fail(t, .EFAULT)
@@ -251,7 +257,19 @@ final class RegularFile: VFSFile, FileContents {
             if write && r > 0 && durable {
                 do throws(LinuxErrno) { try HostFD(fd).dataSync() } catch { k.fail(t, error); return }
             }
-            k.complete(t, r)
+            let total = already + Int(r)
+            if Int(r) == n && n < count {
+                do throws(SyscallError) {
+                    try self.hostIO(t, fd: fd, write: write, addr: addr + UInt32(n), count: count - n, at: start + Int64(n),
+                                    updatesOffset: updatesOffset, done: total)
+                } catch .suspended {
+                    return   // the next chunk answers
+                } catch {
+                    k.complete(t, Int32(total))
+                    return
+                }
+            }
+            k.complete(t, Int32(truncatingIfNeeded: total))
         }
         if write {
             k.ring.write(fd: fd, from: UnsafeRawBufferPointer(buffer), offset: UInt64(start), done)
@@ -285,10 +303,12 @@ final class RegularFile: VFSFile, FileContents {
 
     /// Mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks are
     /// allocated on write anyway).
+    /// fallocate: real blocks (Fallocate.swift).
     override func allocate(_ t: GuestThread, mode: Int32, offset off: Int64, length: Int64) throws(SyscallError) {
         let (end, overflow) = off.addingReportingOverflow(length)
-        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
-        if mode == 0, end > (try size) { try truncate(t, to: end) }
+        if overflow { throw .errno(.EFBIG) }
+        if end > fs.fileSizeLimit, !(fs is HostDirFS) { throw .errno(.EFBIG) }
+        try reserve(t, mode: mode, offset: off, length: length)
     }
 }
 
@@ -344,8 +364,12 @@ final class DirectoryFile: VFSFile {
         return out.count
     }
 
+    /// fsync of a directory: the image's journal, or the host directory itself (a bind).
     override func sync(_ t: GuestThread) throws(SyscallError) {
-        if vfs.mount(of: vnode).kind == .image, let hook = vfs.onSync { try hook(t) }
+        let m = vfs.mount(of: vnode)
+        if m.kind == .proc { throw .errno(.EINVAL) }   // procfs has no fsync
+        if m.kind == .image, let hook = vfs.onSync { try hook(t) }
+        if m.kind == .hostdir, let fs = m.backend { try fsCall { () throws(LinuxErrno) in try fs.flush(inode) } }
     }
 
     override var isDirectory: Bool { true }

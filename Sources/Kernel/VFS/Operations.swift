@@ -410,7 +410,7 @@ extension VFS {
     }
 
     public func chmod(_ t: GuestThread, _ n: VNode, mode: UInt32) throws(SyscallError) {
-        if procTargetFile(n) != nil { return }
+        if let f = procTargetFile(n) { return try chmod(t, .file(f), mode: mode) }   // /proc/PID/fd/N: its file
         let st = try stat(t, n)
         let fs = try writableFS(t, n)
         let c = t.process.cred
@@ -424,7 +424,7 @@ extension VFS {
     /// chown: 0xFFFFFFFF leaves an id unchanged. Non-root owners may only change the group,
     /// to one of their groups.
     public func chown(_ t: GuestThread, _ n: VNode, uid: UInt32, gid: UInt32) throws(SyscallError) {
-        if procTargetFile(n) != nil { return }
+        if let f = procTargetFile(n) { return try chown(t, .file(f), uid: uid, gid: gid) }
         let st = try stat(t, n)
         let fs = try writableFS(t, n)
         let c = t.process.cred
@@ -451,7 +451,7 @@ extension VFS {
     public func setTimes(_ t: GuestThread, _ n: VNode, atime: TimeSetting, mtime: TimeSetting,
                          now: (sec: Int64, nsec: UInt32)) throws(SyscallError) {
         if atime == .omit && mtime == .omit { return }
-        if procTargetFile(n) != nil { return }
+        if let f = procTargetFile(n) { return try setTimes(t, .file(f), atime: atime, mtime: mtime, now: now) }
         let st = try stat(t, n)
         let fs = try writableFS(t, n)
         let c = t.process.cred

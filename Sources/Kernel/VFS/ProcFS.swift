@@ -288,25 +288,14 @@ final class ProcFS {
         if let g = Global(rawValue: ino) {
             switch g {
             case .selfLink: throw .errno(.ELOOP)
-            case .meminfo: return ProcFS.meminfo()
-            case .cpuinfo: return ProcFS.cpuinfo()
-            case .uptime:
-                let up = (VFS.monotonicNanos() &- vfs.bootNanos) / 10_000_000
-                return Array("\(ProcFS.centis(up)) \(ProcFS.centis(up * UInt64(ProcFS.cpuCount())))\n".utf8)
+            case .meminfo: return ProcFS.meminfo(t.process)
+            case .cpuinfo: return ProcFS.cpuinfoText()
+            case .uptime: return ProcFS.uptimeText()
             case .mounts: return mountsText(vfs, t.process)
             case .version:
                 return Array("Linux version 6.1.0-kandelo (kandelo@kandelo) (swift) #1 SMP PREEMPT\n".utf8)
-            case .loadavg:
-                let procs = vfs.processList()
-                let last = procs.map(\.pid).max() ?? 0
-                return Array("0.00 0.00 0.00 1/\(procs.count) \(last)\n".utf8)
-            case .stat:
-                let boot = ProcFS.realtime().sec - Int64((VFS.monotonicNanos() &- vfs.bootNanos) / 1_000_000_000)
-                var s = "cpu  0 0 0 0 0 0 0 0 0 0\n"
-                for i in 0..<ProcFS.cpuCount() { s += "cpu\(i) 0 0 0 0 0 0 0 0 0 0\n" }
-                s += "intr 0\nctxt 0\nbtime \(boot)\nprocesses \(vfs.processList().count)\n"
-                s += "procs_running 1\nprocs_blocked 0\nsoftirq 0\n"
-                return Array(s.utf8)
+            case .loadavg: return ProcFS.loadavgText(vfs)
+            case .stat: return ProcFS.statText(vfs)
             case .filesystems:
                 return Array("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\n\tkandelo\n".utf8)
             }
@@ -328,7 +317,9 @@ final class ProcFS {
             return p.envp.flatMap { $0 + [0] }
         case .comm: return ProcFS.comm(p) + [0x0A]
         case .mounts: return mountsText(vfs, p)
-        case .maps: return []
+        case .maps:
+            guard mayInspect(t, p) else { throw .errno(.EACCES) }
+            return ProcFS.mapsText(p)
         case .fdinfo:
             guard mayInspect(t, p) else { throw .errno(.EACCES) }
             guard let e = p.files.entry(fd) else { throw .errno(.ENOENT) }
@@ -377,22 +368,29 @@ final class ProcFS {
         p.threads.contains { $0.blockedOn == nil && $0.interrupt == nil }
     }
 
+    /// /proc/PID/stat: CPU times from the runner (USER_HZ ticks), the start time from the
+    /// host's boot (ProcFigures.swift), the controlling terminal, nice and priority, the
+    /// signal masks, and the runner's resident memory.
     private func statText(_ vfs: VFS, _ p: Process) -> [UInt8] {
         let state = p.state == .zombie ? "Z" : ProcFS.isRunning(p) ? "R" : "S"
-        let start = (p.startTime > vfs.bootNanos ? p.startTime - vfs.bootNanos : 0) / 10_000_000
+        let start = p.startTime / 10_000_000
         let vsize = p.memory.size
+        let own = vfs.kernel?.cpuTimes(p) ?? CPUTimes(), children = p.childTimes
+        let ticks = [own.user, own.system, children.user, children.system].map { String($0 / 10_000_000) }
+        let (ttyNr, tpgid) = ProcFS.terminalFields(vfs, p)
+        let (ignored, caught) = ProcFS.handlerMasks(p)
         var f: [String] = []
         f.append(String(p.pid))
         f.append("(" + String(decoding: ProcFS.comm(p), as: UTF8.self) + ")")
         f.append(state)
         f += [p.ppid, p.pgid, p.sid].map { String($0) }
-        f += ["0", "-1", "4194560", "0", "0", "0", "0"]        // tty_nr tpgid flags minflt cminflt majflt cmajflt
-        f += ["0", "0", "0", "0", "20", "0"]                    // utime stime cutime cstime priority nice
+        f += [String(ttyNr), String(tpgid), "4194560", "0", "0", "0", "0"]   // tty_nr tpgid flags minflt cminflt majflt cmajflt
+        f += ticks + [String(20 + p.nice), String(p.nice)]                     // utime stime cutime cstime priority nice
         f.append(String(max(1, p.threads.count)))
-        f += ["0", String(start), String(vsize), String(vsize / 4096), "18446744073709551615"]
+        f += ["0", String(start), String(vsize), String(ProcFS.residentPages(p)), "18446744073709551615"]
         f += ["0", "0", "0", "0", "0"]                          // startcode endcode startstack kstkesp kstkeip
-        f += [String(p.signals.pending), "0", "0", "0"]         // signal blocked sigignore sigcatch
-        f += ["0", "0", "0", "17", "0", "0", "0", "0", "0", "0"] // wchan nswap cnswap exit_signal cpu rt_prio policy blkio gtime cgtime
+        f += [String(p.signals.pending), String(p.threads.first?.sigmask ?? 0), String(ignored), String(caught)]
+        f += ["0", "0", "0", String(p.exitSignal), "0", "0", "0", "0", "0", "0"] // wchan nswap cnswap exit_signal cpu rt_prio policy blkio gtime cgtime
         f += ["0", "0", "0", "0", "0", "0", "0"]                 // start_data end_data start_brk arg_start arg_end env_start env_end
         f.append(p.state == .zombie ? String(p.waitStatus) : "0")
         return Array((f.joined(separator: " ") + "\n").utf8)
@@ -421,32 +419,11 @@ final class ProcFS {
         s += "Gid:\t\(c.gid)\t\(c.egid)\t\(c.sgid)\t\(c.egid)\n"
         s += "FDSize:\t\(max(64, Int(p.files.limit)))\n"
         s += "Groups:\t\(c.groups.map { String($0) }.joined(separator: " "))\n"
-        s += "VmPeak:\t\(kb) kB\nVmSize:\t\(kb) kB\nVmRSS:\t\(kb) kB\n"
+        // Linear memory only grows (wasm), so its peak is its size; RSS is the runner's.
+        s += "VmPeak:\t\(kb) kB\nVmSize:\t\(kb) kB\nVmRSS:\t\(ProcFS.residentPages(p) * 4) kB\n"
         s += "Threads:\t\(max(1, p.threads.count))\n"
-        s += "SigQ:\t0/0\nSigPnd:\t\(hex(0))\nShdPnd:\t\(hex(p.signals.pending))\n"
+        s += "SigQ:\t0/0\nSigPnd:\t\(hex(p.threads.first?.pending ?? 0))\nShdPnd:\t\(hex(p.signals.pending))\n"
         s += "SigBlk:\t\(hex(blocked))\nSigIgn:\t\(hex(ignored))\nSigCgt:\t\(hex(caught))\n"
-        return Array(s.utf8)
-    }
-
-    static func meminfo() -> [UInt8] {
-        let page = HostSystem.pageSize
-        let total = UInt64(HostSystem.physicalPages) * page / 1024
-        let free = UInt64(HostSystem.availablePages) * page / 1024
-        var s = ""
-        s += "MemTotal:       \(total) kB\n"
-        s += "MemFree:        \(free) kB\n"
-        s += "MemAvailable:   \(free) kB\n"
-        s += "Buffers:        0 kB\nCached:         0 kB\nSwapCached:     0 kB\n"
-        s += "SwapTotal:      0 kB\nSwapFree:       0 kB\nShmem:          0 kB\n"
-        return Array(s.utf8)
-    }
-
-    static func cpuinfo() -> [UInt8] {
-        var s = ""
-        for i in 0..<cpuCount() {
-            s += "processor\t: \(i)\nvendor_id\t: kandelo\nmodel name\t: wasm32 (WasmKit)\n"
-            s += "cpu MHz\t\t: 1000.000\nbogomips\t: 100.00\n\n"
-        }
         return Array(s.utf8)
     }
 }

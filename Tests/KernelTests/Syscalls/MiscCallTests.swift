@@ -99,10 +99,14 @@ import Testing
         #expect(h.sys(__NR_sigaltstack, Harness.a(ss), 0) == err(.EINVAL))
     }
 
-    @Test func execveatRefusesWhatItCannotDo() throws {
+    /// execveat's flag checks, before anything runs (running is pipe_attrs_execveat.c's).
+    @Test func execveatChecksItsFlags() throws {
         let h = try Harness()
-        #expect(h.sys(__NR_execveat, 3, Harness.a(h.str("prog")), 0, 0, 0) == err(.ENOSYS))
-        #expect(h.sys(__NR_execveat, 3, Harness.a(h.str("")), 0, 0, 0x1000) == err(.ENOSYS))
+        #expect(h.sys(__NR_execveat, 3, Harness.a(h.str("prog")), 0, 0, 0x8) == err(.EINVAL), "unknown flag")
+        #expect(h.sys(__NR_execveat, 3, Harness.a(h.str("")), 0, 0, 0) == err(.ENOENT), "empty path without AT_EMPTY_PATH")
+        #expect(h.sys(__NR_execveat, 99, Harness.a(h.str("")), 0, 0, 0x1000) == err(.EBADF))
+        #expect(h.sys(__NR_symlinkat, Harness.a(h.str("/nowhere")), -100, Harness.a(h.str("/tmp/lnk"))) == 0)
+        #expect(h.sys(__NR_execveat, -100, Harness.a(h.str("/tmp/lnk")), 0, 0, 0x100) == err(.ELOOP), "AT_SYMLINK_NOFOLLOW")
     }
 }
 

@@ -286,14 +286,62 @@ import VFSImage
         #expect(h.sys(__NR_truncate64, Harness.a(h.str("/tmp")), 0, 0) == err(.EISDIR))
         let ro = h.open("/tmp/t", O_RDONLY)
         #expect(h.sys(__NR_ftruncate64, ro, 0, 0) == err(.EINVAL))
-        #expect(h.sys(__NR_fallocate, fd, 0, 0, 0, 100, 0) == 0)
-        let (r, buf) = h.statx("/tmp/t")
-        #expect(r == 0 && h.u64(buf + 40) == 100)
-        #expect(h.sys(__NR_fallocate, fd, 1, 0, 0, 1000, 0) == 0, "KEEP_SIZE")
-        #expect(h.u64(h.statx("/tmp/t").1 + 40) == 100)
-        #expect(h.sys(__NR_fallocate, fd, 2, 0, 0, 10, 0) == err(.EOPNOTSUPP))
-        #expect(h.sys(__NR_fallocate, fd, 0, 0, 0, 0, 0) == err(.EINVAL))
         #expect(h.sys(__NR_fallocate, ro, 0, 0, 0, 10, 0) == err(.EBADF))
+    }
+
+    /// fallocate reserves real blocks: st_blocks covers the range, the free count drops by
+    /// as much, and a request the image cannot hold is ENOSPC with nothing allocated.
+    @Test func fallocateReservesBlocks() throws {
+        let h = try Harness()   // (the image root: /tmp is a tmpfs with its own blocks)
+        let fd = h.open("/falloc", O_CREAT | O_RDWR)
+        #expect(h.write(fd, "abc") == 3)
+        func size() -> UInt64 { h.u64(h.statx("/falloc").1 + 40) }
+        func blocks() -> UInt64 { h.u64(h.statx("/falloc").1 + 48) }   // stx_blocks, 512-byte units
+        let free0 = h.image.statistics().freeBlocks
+        #expect(h.sys(__NR_fallocate, fd, 0, 0, 0, 100 << 10, 0) == 0)
+        #expect(size() == 100 << 10)
+        #expect(blocks() == 26 * 8, "25 data blocks and one indirect block")
+        #expect(h.image.statistics().freeBlocks == free0 - 25, "the first data block was there already")
+        func head() -> String {
+            let r = h.open("/falloc", O_RDONLY)
+            defer { h.sys(__NR_close, r) }
+            return h.readAll(r, max: 5).1
+        }
+        #expect(head() == "abc\0\0")
+        // KEEP_SIZE inside a sparse file maps the holes and keeps the size.
+        #expect(h.sys(__NR_ftruncate64, fd, 1 << 20, 0) == 0)
+        let b1 = blocks()
+        #expect(h.sys(__NR_fallocate, fd, 1, 0, 0, 200 << 10, 0) == 0, "KEEP_SIZE")
+        #expect(size() == 1 << 20)
+        #expect(blocks() == b1 + 25 * 8)
+        // KEEP_SIZE past the end: the format maps no block past the size, so it is refused.
+        #expect(h.sys(__NR_fallocate, fd, 1, 0, 0, 2 << 20, 0) == err(.EOPNOTSUPP))
+        #expect(size() == 1 << 20 && blocks() == b1 + 25 * 8)
+        // More than the image can ever hold (64 MiB ceiling): ENOSPC, nothing allocated.
+        let free1 = h.image.statistics().freeBlocks
+        #expect(h.sys(__NR_fallocate, fd, 0, 0, 0, 128 << 20, 0) == err(.ENOSPC))
+        #expect(h.image.statistics().freeBlocks == free1)
+        #expect(size() == 1 << 20 && blocks() == b1 + 25 * 8)
+        // Just what is free (minus the pointer blocks) fits: the image grows to hold it.
+        let g = h.open("/falloc2", O_CREAT | O_RDWR)
+        func need(_ n: Int) -> Int { n + (n > 10 ? 1 : 0) + (n > 1034 ? 1 + (n - 1034 + 1023) / 1024 : 0) }
+        var fits = Int(free1)
+        while need(fits) > Int(free1) { fits -= 1 }
+        #expect(h.sys(__NR_fallocate, g, 0, 0, 0, Int32((fits + 1) * 4096), 0) == err(.ENOSPC), "one block too many")
+        #expect(h.image.statistics().freeBlocks == free1 && h.u64(h.statx("/falloc2").1 + 48) == 0)
+        #expect(h.sys(__NR_fallocate, g, 0, 0, 0, Int32(fits * 4096), 0) == 0)
+        #expect(h.image.statistics().freeBlocks == free1 - UInt64(need(fits)))
+        #expect(h.write(g, "x") == 1, "a write into reserved space needs no block")
+        #expect(h.sys(__NR_unlinkat, -100, Harness.a(h.str("/falloc2")), 0) == 0)
+        #expect(h.sys(__NR_close, g) == 0)
+        // Punching a hole frees whole blocks and zeroes the edges.
+        let b2 = blocks()
+        #expect(h.sys(__NR_fallocate, fd, 3, 0, 0, 3 * 4096, 0) == 0, "PUNCH_HOLE|KEEP_SIZE")
+        #expect(blocks() == b2 - 3 * 8 && size() == 1 << 20)
+        #expect(head() == "\0\0\0\0\0")
+        #expect(h.sys(__NR_fallocate, fd, 2, 0, 0, 10, 0) == err(.EOPNOTSUPP), "PUNCH_HOLE needs KEEP_SIZE")
+        #expect(h.sys(__NR_fallocate, fd, 0x10, 0, 0, 10, 0) == err(.EOPNOTSUPP), "ZERO_RANGE")
+        #expect(h.image.check().isConsistent)
     }
 
     @Test func copyFileRangeAndSendfile() throws {

@@ -239,6 +239,38 @@ import VFSImage
         #expect(unlink(h, "/mnt", dir: true) == err(.EBUSY))
     }
 
+    /// fsync of a bound directory, syncfs and sync reach the host: sysfs refuses fsync of a
+    /// directory with EINVAL natively, and so must the guest's (it used to answer 0 without
+    /// asking the host); on an ordinary host directory all three succeed.
+    @Test func fsyncOfABoundDirectoryReachesTheHost() throws {
+        let f = try Fixture()
+        let h = f.h
+        let dir = h.open("/mnt/sub", O_RDONLY | O_DIRECTORY)
+        #expect(dir >= 0)
+        #expect(h.sys(__NR_fsync, dir) == 0)
+        #expect(h.sys(__NR_syncfs, dir) == 0)
+        #expect(h.sys(__NR_sync) == 0)
+        let file = h.open("/mnt/hello.txt", O_RDONLY)
+        #expect(h.sys(__NR_fsync, file) == 0, "a file opened read-only is synced too")
+        let tmp = h.open("/tmp/x", O_CREAT | O_RDWR)
+        #expect(h.sys(__NR_syncfs, tmp) == 0, "tmpfs: nothing to write back")
+        #expect(h.sys(__NR_syncfs, 999) == err(.EBADF))
+
+        let s = try Harness()
+        _ = try s.image.mkdir(.root, Array("sys".utf8), mode: 0o755)
+        try s.vfs.mount(host: try HostDirFS(hostPath: "/sys/kernel", readOnly: true), at: "/sys")
+        let native = Glibc.open("/sys/kernel", O_RDONLY | O_DIRECTORY)
+        defer { close(native) }
+        #expect(fsync(native) == -1 && errno == EINVAL)
+        let sysDir = s.open("/sys", O_RDONLY | O_DIRECTORY)
+        #expect(sysDir >= 0)
+        #expect(s.sys(__NR_fsync, sysDir) == err(.EINVAL), "the host's answer")
+        // statfs of a bind names the host filesystem (sysfs's magic), not ext4's.
+        let buf = s.alloc(88)
+        #expect(s.sys(__NR_statfs64, Harness.a(s.str("/sys")), 88, Harness.a(buf)) == 0)
+        #expect(s.u32(buf) == 0x6265_6572, "SYSFS_MAGIC")
+    }
+
     @Test func readOnlyBindsGiveEROFS() throws {
         let f = try Fixture(readOnly: true)
         let h = f.h
