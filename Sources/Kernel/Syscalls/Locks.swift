@@ -15,6 +15,14 @@
 //   - EDEADLK: a POSIX F_SETLKW whose wait would close a cycle in the wait-for graph of
 //     POSIX owners (FileLocks.wouldDeadlock), across processes and host FUSE owners.
 //
+// Files on a `--bind` host directory also take the host kernel's lock (HostLocks below), so
+// host tools exclude guests there too: flock → flock(2) and OFD → F_OFD_SETLK on a host
+// descriptor of the guest's description; a guest POSIX lock → an OFD lock on one host
+// descriptor per (process, file), whose close at the process's close-any-fd/exit mirrors
+// POSIX lifetimes. Partial: the host sees guest POSIX locks as OFD locks (l_pid -1 in a host
+// F_GETLK), a guest waiting on a host holder retries every 20 ms (the host has no wake-up
+// for us) and EDEADLK is not detected through host holders.
+//
 // struct flock on wasm32 (musl): { i16 type @0; i16 whence @2; i64 start @8; i64 len @16;
 // i32 pid @24 }, 32 bytes; musl sends F_GETLK/SETLK/SETLKW as 12/13/14 (the 64-bit forms).
 // Commands 5/6/7 take Linux's 32-bit struct flock { i16, i16, i32 start @4, i32 len @8,
@@ -22,6 +30,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHost
 import KandeloABI
 import VFSImage
 
@@ -83,8 +92,9 @@ extension Kernel {
                                start: start, end: end, pid: c.ofd ? -1 : t.process.pid,
                                hostPid: c.ofd ? -1 : (t.process.runner?.hostPid ?? 0))
         let locks = k.vfs.locks
+        let host = k.hostLocks(f, key, request.owner)
         if c.get {
-            guard let holder = locks.conflict(key, request) else {
+            guard let holder = locks.conflict(key, request) ?? host?.conflict(request) else {
                 try t.memory.store(addr, F_UNLCK)
                 return 0
             }
@@ -104,13 +114,34 @@ extension Kernel {
             return 0
         }
         if type == F_UNLCK {
+            host?.apply(request, unlock: true)
             locks.unlock(key, owner: request.owner, start: start, end: end)
             return 0
         }
-        guard locks.set(key, request) != nil else { return 0 }
-        if !c.wait { throw .errno(.EAGAIN) }
-        if locks.wouldDeadlock(key, request) { throw .errno(.EDEADLK) }
-        try k.waitForLock(t, key, request)
+        try k.acquire(t, key, request, host: host, wait: c.wait)
+        return 0
+    }
+
+    /// Takes `request` now, or fails with EAGAIN (`wait` false) / EDEADLK, or parks the thread.
+    func acquire(_ t: GuestThread, _ key: FileLockKey, _ request: FileLock, host: HostLock?, wait: Bool) throws(SyscallError) {
+        if grant(key, request, host: host) { return }
+        if !wait { throw .errno(.EAGAIN) }
+        if vfs.locks.conflict(key, request) != nil {
+            if vfs.locks.wouldDeadlock(key, request) { throw .errno(.EDEADLK) }
+            try waitForLock(t, key, request, poll: false)
+        }
+        try waitForLock(t, key, request, poll: true)   // a host holder: retry on a timer
+    }
+
+    /// Grants `request` in the table and, for bind files, on the host; false if either has
+    /// a conflicting holder (nothing changed then).
+    private func grant(_ key: FileLockKey, _ request: FileLock, host: HostLock?) -> Bool {
+        let locks = vfs.locks
+        if locks.conflict(key, request) != nil { return false }
+        if let host, !host.apply(request, unlock: false) { return false }
+        let granted = locks.set(key, request) == nil
+        assert(granted, "checked just before, on the one loop thread")
+        return granted
     }
 
     /// [start, end] (end inclusive, Int64.max = to EOF) from l_start/l_len relative to `base`,
@@ -142,7 +173,9 @@ extension Kernel {
         if kind != 1 && kind != 2 && kind != 8 { throw .errno(.EINVAL) }
         let key = k.lockKey(f), owner = FileLockOwner.description(lockID(f))
         let locks = k.vfs.locks
+        let host = k.hostLocks(f, key, owner)
         if kind == 8 {
+            if let host { _ = host.flock(8) }
             locks.unlockWhole(key, owner: owner)
             return 0
         }
@@ -151,21 +184,26 @@ extension Kernel {
             if held.exclusive == exclusive { return 0 }
             // A conversion drops the old lock first and may lose it (Linux does the same:
             // flock(2) says conversion is not atomic).
+            if let host { _ = host.flock(8) }
             locks.unlockWhole(key, owner: owner)
         }
         let request = FileLock(owner: owner, kind: .flock, exclusive: exclusive, start: 0, end: Int64.max,
                                pid: t.process.pid, hostPid: t.process.runner?.hostPid ?? 0)
-        guard locks.set(key, request) != nil else { return 0 }
-        if op & 4 != 0 { throw .errno(.EAGAIN) }   // EWOULDBLOCK
-        try k.waitForLock(t, key, request)
+        try k.acquire(t, key, request, host: host, wait: op & 4 == 0)   // EWOULDBLOCK is EAGAIN
+        return 0
     }
 
-    /// Parks `t` until `key`'s locks change; the handler then runs again.
-    func waitForLock(_ t: GuestThread, _ key: FileLockKey, _ request: FileLock) throws(SyscallError) -> Never {
+    /// Parks `t` until `key`'s locks change (and, with `poll`, at most 20 ms: a host holder
+    /// tells us nothing when it lets go); the handler then runs again.
+    func waitForLock(_ t: GuestThread, _ key: FileLockKey, _ request: FileLock, poll: Bool) throws(SyscallError) -> Never {
         let q = WaitQueue()
         let locks = vfs.locks
         let token = locks.wait(key, for: request) { [weak q] in q?.wakeAll() }
         t.cleanups.append { [weak locks] in locks?.cancelWait(key, token: token, owner: request.owner) }
+        if poll {
+            let timer = ring.timeout(nanoseconds: 20_000_000) { [weak q] _ in q?.wakeAll() }
+            t.cleanups.append { [unowned self] in self.ring.cancel(timer) }
+        }
         throw .block(q)
     }
 
@@ -192,9 +230,78 @@ extension Kernel {
         p.files.onClose = { [unowned self] f in
             let key = self.lockKey(f)
             let locks = self.vfs.locks
+            let last = f.references == 1
+            self.vfs.hostLockFDs.close(.process(pid), key)
+            if last { self.vfs.hostLockFDs.close(.description(Kernel.lockID(f)), key) }
             guard locks.hasLocks(key) else { return }
             locks.release(key, owner: .process(pid))
-            if f.references == 1 { locks.release(key, owner: .description(Kernel.lockID(f))) }
+            if last { locks.release(key, owner: .description(Kernel.lockID(f))) }
         }
+    }
+
+    /// The host side of `owner`'s locks on `f` if it is a file of a `--bind` directory
+    /// (opened on first use), else nil.
+    func hostLocks(_ f: OpenFile, _ key: FileLockKey, _ owner: FileLockOwner) -> HostLock? {
+        guard let n = f.node, vfs.mount(of: n).kind == .hostdir, let file = f as? RegularFile,
+              let (fd, _) = (file.fs as? HostDirFS)?.heldDescriptor(file.inode) else { return nil }
+        return vfs.hostLockFDs.descriptor(owner, key, reopening: fd).map(HostLock.init)
+    }
+}
+
+/// A host descriptor carrying one guest owner's locks on one bind file to the host kernel.
+struct HostLock {
+    let fd: Int32
+
+    /// F_OFD_SETLK of `request`'s range (or its unlock); false if a host holder conflicts.
+    @discardableResult
+    func apply(_ request: FileLock, unlock: Bool) -> Bool {
+        if request.kind == .flock { return flock(unlock ? 8 : (request.exclusive ? 2 : 1)) }
+        var fl = Glibc.flock()
+        fl.l_type = Int16(unlock ? F_UNLCK : (request.exclusive ? F_WRLCK : F_RDLCK))
+        fl.l_whence = Int16(SEEK_SET)
+        fl.l_start = off_t(request.start)
+        fl.l_len = request.end == Int64.max ? 0 : off_t(request.end - request.start + 1)
+        return fcntl(fd, 37 /* F_OFD_SETLK */, &fl) == 0
+    }
+
+    /// flock(2) without waiting; false if a host holder conflicts.
+    func flock(_ op: Int32) -> Bool { chost_flock(fd, op | LOCK_NB) == 0 }
+
+    /// A host holder of a lock conflicting with `request` (F_OFD_GETLK), as a guest sees it:
+    /// pid 0 (outside the guests' pid space), or -1 for an OFD lock.
+    func conflict(_ request: FileLock) -> FileLock? {
+        guard request.kind != .flock else { return nil }
+        var fl = Glibc.flock()
+        fl.l_type = Int16(request.exclusive ? F_WRLCK : F_RDLCK)
+        fl.l_whence = Int16(SEEK_SET)
+        fl.l_start = off_t(request.start)
+        fl.l_len = request.end == Int64.max ? 0 : off_t(request.end - request.start + 1)
+        guard fcntl(fd, 36 /* F_OFD_GETLK */, &fl) == 0, Int32(fl.l_type) != F_UNLCK else { return nil }
+        return FileLock(owner: .fuse(0), kind: fl.l_pid == -1 ? .ofd : .posix, exclusive: Int32(fl.l_type) == F_WRLCK,
+                        start: Int64(fl.l_start), end: fl.l_len == 0 ? Int64.max : Int64(fl.l_start + fl.l_len - 1),
+                        pid: fl.l_pid == -1 ? -1 : 0, hostPid: fl.l_pid)
+    }
+}
+
+/// The host descriptors of HostLock, per (owner, file): a separate open file description
+/// each (reopened through /proc/self/fd), so the host kernel tells owners apart.
+final class HostLockDescriptors {
+    struct Key: Hashable { var owner: FileLockOwner; var file: FileLockKey }
+    private var fds: [Key: Int32] = [:]
+
+    func descriptor(_ owner: FileLockOwner, _ file: FileLockKey, reopening fd: Int32) -> Int32? {
+        let key = Key(owner: owner, file: file)
+        if let d = fds[key] { return d }
+        var d = open("/proc/self/fd/\(fd)", O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        if d < 0 { d = open("/proc/self/fd/\(fd)", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) }
+        guard d >= 0 else { return nil }
+        fds[key] = d
+        return d
+    }
+
+    /// Closing the descriptor drops the host locks it carries.
+    func close(_ owner: FileLockOwner, _ file: FileLockKey) {
+        guard !fds.isEmpty else { return }
+        if let d = fds.removeValue(forKey: Key(owner: owner, file: file)) { Glibc.close(d) }
     }
 }

@@ -106,6 +106,8 @@ public final class VFS {
     /// Advisory locks of every file (Syscalls/Locks.swift). The service replaces it with the
     /// table its FUSE mount uses, so host and guest locks exclude each other.
     public var locks = FileLocks()
+    /// Host descriptors that carry guests' locks on `--bind` files to the host (Locks.swift).
+    let hostLockFDs = HostLockDescriptors()
     /// Monotonic nanoseconds at creation (/proc/uptime, /proc/PID/stat start times).
     public let bootNanos: UInt64
     /// The bounce buffer between SharedFS files and guest memory (one loop thread: one
