@@ -305,3 +305,29 @@ final class HostLockDescriptors {
         if let d = fds.removeValue(forKey: Key(owner: owner, file: file)) { Glibc.close(d) }
     }
 }
+
+extension VFS {
+    /// /proc/locks in Linux's format: "N: POSIX  ADVISORY  WRITE PID MAJ:MIN:INO START END|EOF",
+    /// with OFDLCK and FLOCK kinds; holders as guests see them (OFD -1, host holders 0).
+    func locksText() -> [UInt8] {
+        var dev: [ObjectIdentifier: UInt64] = [:]
+        for m in mounts {
+            let fs = m.shared.map(ObjectIdentifier.init) ?? m.host.map(ObjectIdentifier.init) ?? ObjectIdentifier(m)
+            if dev[fs] == nil { dev[fs] = m.dev }
+        }
+        func hex2(_ v: UInt32) -> String { v < 16 ? "0" + String(v, radix: 16) : String(v, radix: 16) }
+        var out = ""
+        var n = 0
+        for (key, held) in locks.all.sorted(by: { $0.key.ino < $1.key.ino }) {
+            let d = dev[key.fs] ?? 0
+            let where_ = "\(hex2(DeviceNumber.major(d))):\(hex2(DeviceNumber.minor(d))):\(key.ino)"
+            for l in held {
+                n += 1
+                let kind = switch l.kind { case .posix: "POSIX  ADVISORY  "; case .ofd: "OFDLCK ADVISORY  "; case .flock: "FLOCK  ADVISORY  " }
+                let range = l.kind == .flock ? "0 EOF" : "\(l.start) " + (l.end == Int64.max ? "EOF" : "\(l.end)")
+                out += "\(n): \(kind)\(l.exclusive ? "WRITE" : "READ") \(l.pid) \(where_) \(range)\n"
+            }
+        }
+        return Array(out.utf8)
+    }
+}
