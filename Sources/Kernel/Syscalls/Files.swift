@@ -9,41 +9,6 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func fileSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_openat, sys_openat),
-            (__NR_close, sys_close),
-            (__NR_close_range, sys_close_range),
-            (__NR_read, sys_read),
-            (__NR_write, sys_write),
-            (__NR_readv, sys_readv),
-            (__NR_writev, sys_writev),
-            (__NR_pread64, sys_pread64),
-            (__NR_pwrite64, sys_pwrite64),
-            (__NR_preadv, sys_preadv),
-            (__NR_pwritev, sys_pwritev),
-            (__NR_preadv2, sys_preadv2),
-            (__NR_pwritev2, sys_pwritev2),
-            (__NR__llseek, sys_llseek),
-            (__NR_dup, sys_dup),
-            (__NR_dup3, sys_dup3),
-            (__NR_fcntl64, sys_fcntl64),
-            (__NR_ioctl, sys_ioctl),
-            (__NR_getdents64, sys_getdents64),
-            (__NR_fsync, sys_fsync),
-            (__NR_fdatasync, sys_fsync),
-            (__NR_syncfs, sys_fsync),
-            (__NR_sync, sys_sync),
-            (__NR_ftruncate64, sys_ftruncate64),
-            (__NR_fallocate, sys_fallocate),
-            (__NR_sendfile64, sys_sendfile64),
-            (__NR_copy_file_range, sys_copy_file_range),
-            (__NR_fadvise64_64, sys_fadvise64_64),
-            (__NR_readahead, sys_fd_noop),
-            (__NR_sync_file_range, sys_sync_file_range),
-            (__NR_flock, sys_flock),
-        ] + pathSyscalls()
-    }
 
     // MARK: argument helpers
 
@@ -86,10 +51,7 @@ extension Kernel {
 
     /// pread/pwrite need a seekable file: ESPIPE for pipes, sockets, terminals.
     static func requireSeekable(_ t: GuestThread, _ f: OpenFile) throws(SyscallError) {
-        if f is RegularFile || f is DeviceFile || f is ProcFile || f is DirectoryFile { return }
-        let saved = f.offset
-        _ = try f.seek(t, offset: 0, whence: 1)
-        f.offset = saved
+        try f.checkPositional(t)
     }
 
     static func installCheck(_ files: FileTable) throws(SyscallError) {
@@ -100,6 +62,7 @@ extension Kernel {
 
     // MARK: open and close
 
+    /// openat(2): opens or creates a file relative to a directory descriptor.
     static func sys_openat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let dirfd = t.arg(0), flags = t.arg(2), mode = t.uarg(3)
         let path = try pathArg(t, 1)
@@ -108,11 +71,13 @@ extension Kernel {
         return try t.process.files.install(f, cloexec: flags & OpenFlags.O_CLOEXEC != 0)   // (releases f on failure)
     }
 
+    /// close(2): releases a descriptor.
     static func sys_close(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try t.process.files.close(t.arg(0))
         return 0
     }
 
+    /// close_range(2): closes, or marks close-on-exec, a range of descriptors.
     static func sys_close_range(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let first = t.uarg(0), last = t.uarg(1), flags = t.uarg(2)
         let UNSHARE: UInt32 = 2, CLOEXEC: UInt32 = 4
@@ -126,6 +91,7 @@ extension Kernel {
 
     // MARK: read and write
 
+    /// read(2): reads at the file offset.
     static func sys_read(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -133,6 +99,7 @@ extension Kernel {
         return Int32(try f.read(t, into: t.uarg(1), count: n, at: nil))
     }
 
+    /// write(2): writes at the file offset (the end with O_APPEND).
     static func sys_write(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -140,6 +107,7 @@ extension Kernel {
         return Int32(try f.write(t, from: t.uarg(1), count: n, at: nil))
     }
 
+    /// readv(2): read(2) into a vector of buffers.
     static func sys_readv(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -147,6 +115,7 @@ extension Kernel {
         return Int32(try f.readv(t, iov, at: nil))
     }
 
+    /// writev(2): write(2) from a vector of buffers.
     static func sys_writev(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -154,6 +123,7 @@ extension Kernel {
         return Int32(try f.writev(t, iov, at: nil))
     }
 
+    /// pread64(2): reads at a given position without moving the offset.
     static func sys_pread64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -164,6 +134,7 @@ extension Kernel {
         return Int32(try f.read(t, into: t.uarg(1), count: n, at: pos))
     }
 
+    /// pwrite64(2): writes at a given position without moving the offset.
     static func sys_pwrite64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -186,10 +157,12 @@ extension Kernel {
         return Int32(write ? try f.writev(t, iov, at: pos) : try f.readv(t, iov, at: pos))
     }
 
+    /// preadv(2): pread64(2) into a vector of buffers.
     static func sys_preadv(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try positionedVector(t, write: false, pos: t.arg64(3), current: false)
     }
 
+    /// pwritev(2): pwrite64(2) from a vector of buffers.
     static func sys_pwritev(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try positionedVector(t, write: true, pos: t.arg64(3), current: false)
     }
@@ -232,11 +205,13 @@ extension Kernel {
 
     // MARK: descriptors
 
+    /// dup(2): the lowest free descriptor for the same open file description.
     static func sys_dup(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         return try t.process.files.install(f, cloexec: false)
     }
 
+    /// dup3(2): the open file description at a chosen descriptor, optionally close-on-exec.
     static func sys_dup3(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = t.arg(0), new = t.arg(1), flags = t.arg(2)
         if flags & ~OpenFlags.O_CLOEXEC != 0 { throw .errno(.EINVAL) }
@@ -246,6 +221,7 @@ extension Kernel {
         return new
     }
 
+    /// fcntl64(2): descriptor and status flags, duplication, owner, locks.
     static func sys_fcntl64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fd = t.arg(0), cmd = t.arg(1), arg = t.arg(2)
         let files = t.process.files
@@ -284,10 +260,11 @@ extension Kernel {
         case 1024, 1026:  // F_SETLEASE, F_NOTIFY
             throw .errno(.EINVAL)
         default:
-            throw .errno(.EINVAL)
+            return try f.fileControl(t, command: cmd, arg: arg)
         }
     }
 
+    /// ioctl(2): terminal, FIONREAD/FIONBIO/FIOCLEX-family requests.
     static func sys_ioctl(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fd = t.arg(0), req = t.uarg(1), arg = t.uarg(2)
         let files = t.process.files
@@ -308,19 +285,12 @@ extension Kernel {
             let on: Int32 = try t.memory.load(arg)
             if on != 0 { throw .errno(.EINVAL) }
             return 0
-        case 0x541B:    // FIONREAD
-            if let r = f as? RegularFile {
-                let left = max(0, try r.size - r.offset)
-                try t.memory.store(arg, Int32(truncatingIfNeeded: min(left, Int64(Int32.max))))
-                return 0
-            }
-            if f is DirectoryFile { throw .errno(.ENOTTY) }
-            return try f.ioctl(t, request: req, arg: arg)
-        default:
+        default:        // FIONREAD and the rest: the kind of file's
             return try f.ioctl(t, request: req, arg: arg)
         }
     }
 
+    /// getdents64(2): directory entries as struct linux_dirent64.
     static func sys_getdents64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let count = Int(min(t.uarg(2), 0x7fff_f000))
@@ -329,17 +299,20 @@ extension Kernel {
 
     // MARK: sync, size
 
+    /// fsync(2): makes the file's data and metadata durable.
     static func sys_fsync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         try f.sync(t)
         return 0
     }
 
+    /// sync(2): makes every filesystem durable.
     static func sys_sync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         if let hook = k.vfs.onSync { try hook(t) }
         return 0
     }
 
+    /// ftruncate64(2): sets the size of an open file.
     static func sys_ftruncate64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let length = t.arg64(1)
@@ -357,21 +330,14 @@ extension Kernel {
         if off < 0 || len <= 0 { throw .errno(.EINVAL) }
         if !f.canWrite { throw .errno(.EBADF) }
         if mode & ~1 != 0 { throw .errno(.EOPNOTSUPP) }
-        if f is DirectoryFile { throw .errno(.EISDIR) }
-        guard let r = f as? RegularFile else {
-            if f.node == nil { throw .errno(.ESPIPE) }
-            throw .errno(.ENODEV)
-        }
-        let (end, overflow) = off.addingReportingOverflow(len)
-        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
-        if mode == 0, end > (try r.size) { try r.truncate(t, to: end) }
+        try f.allocate(t, mode: mode, offset: off, length: len)
         return 0
     }
 
     // MARK: copies
 
-    /// Copies `count` bytes between two SharedFS files through a bounce buffer.
-    static func copyRange(_ src: RegularFile, _ from: Int64, _ dst: RegularFile, _ to: Int64, _ count: Int) throws(SyscallError) -> Int {
+    /// Copies `count` bytes between two files' contents through a bounce buffer.
+    static func copyRange(_ src: any FileContents, _ from: Int64, _ dst: any FileContents, _ to: Int64, _ count: Int) throws(SyscallError) -> Int {
         var done = 0
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(max(count, 1), bounceLimit), alignment: 16)
         defer { buf.deallocate() }
@@ -409,16 +375,16 @@ extension Kernel {
         if !input.canRead || !out.canWrite { throw .errno(.EBADF) }
         let offPtr = t.uarg(2)
         let count = try countArg(t.uarg(3))
-        guard let src = input as? RegularFile, let dst = out as? RegularFile else { throw .errno(.EINVAL) }
-        if dst.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EINVAL) }
-        var from = src.offset
+        guard let src = input.contents, let dst = out.contents else { throw .errno(.EINVAL) }
+        if out.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EINVAL) }
+        var from = input.offset
         if offPtr != 0 {
             from = try t.memory.load(offPtr, as: Int64.self)
             if from < 0 { throw .errno(.EINVAL) }
         }
-        let n = try copyRange(src, from, dst, dst.offset, count)
-        dst.offset += Int64(n)
-        if offPtr != 0 { try t.memory.store(offPtr, from + Int64(n)) } else { src.offset = from + Int64(n) }
+        let n = try copyRange(src, from, dst, out.offset, count)
+        out.offset += Int64(n)
+        if offPtr != 0 { try t.memory.store(offPtr, from + Int64(n)) } else { input.offset = from + Int64(n) }
         return Int32(n)
     }
 
@@ -428,22 +394,25 @@ extension Kernel {
         let input = try ioFile(t, t.arg(0)), out = try ioFile(t, t.arg(2))
         if !input.canRead || !out.canWrite { throw .errno(.EBADF) }
         if out.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EBADF) }
-        if input is DirectoryFile || out is DirectoryFile { throw .errno(.EISDIR) }
-        guard let src = input as? RegularFile, let dst = out as? RegularFile else { throw .errno(.EINVAL) }
+        if input.isDirectory || out.isDirectory { throw .errno(.EISDIR) }
+        guard let src = input.contents, let dst = out.contents else { throw .errno(.EINVAL) }
         let count = try countArg(t.uarg(4))
         let inPtr = t.uarg(1), outPtr = t.uarg(3)
-        let from = inPtr != 0 ? try t.memory.load(inPtr, as: Int64.self) : src.offset
-        let to = outPtr != 0 ? try t.memory.load(outPtr, as: Int64.self) : dst.offset
+        let from = inPtr != 0 ? try t.memory.load(inPtr, as: Int64.self) : input.offset
+        let to = outPtr != 0 ? try t.memory.load(outPtr, as: Int64.self) : out.offset
         if from < 0 || to < 0 { throw .errno(.EINVAL) }
-        if src.vnode == dst.vnode && from < to + Int64(count) && to < from + Int64(count) { throw .errno(.EINVAL) }
+        if input.node != nil && input.node == out.node && from < to + Int64(count) && to < from + Int64(count) {
+            throw .errno(.EINVAL)
+        }
         let n = try copyRange(src, from, dst, to, count)
-        if inPtr != 0 { try t.memory.store(inPtr, from + Int64(n)) } else { src.offset = from + Int64(n) }
-        if outPtr != 0 { try t.memory.store(outPtr, to + Int64(n)) } else { dst.offset = to + Int64(n) }
+        if inPtr != 0 { try t.memory.store(inPtr, from + Int64(n)) } else { input.offset = from + Int64(n) }
+        if outPtr != 0 { try t.memory.store(outPtr, to + Int64(n)) } else { out.offset = to + Int64(n) }
         return Int32(n)
     }
 
     // MARK: advice (accepted, nothing to do)
 
+    /// fadvise64_64(2): checks the arguments; advice is a hint with nothing to act on.
     static func sys_fadvise64_64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let advice = t.arg(5)
@@ -459,13 +428,12 @@ extension Kernel {
         let f = try ioFile(t, t.arg(0))
         let offset = t.arg64(1), count = t.arg64(3), flags = t.uarg(5)
         if flags & ~UInt32(7) != 0 || offset < 0 || count < 0 { throw .errno(.EINVAL) }
-        if f.node == nil { throw .errno(.ESPIPE) }
-        if f is DirectoryFile { throw .errno(.EBADF) }
-        if flags != 0 { try f.sync(t) }
+        try f.syncRange(t, flags: flags)
         return 0
     }
 
-    static func sys_fd_noop(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+    /// readahead(2): checks the descriptor; there is no page cache to fill.
+    static func sys_readahead(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         _ = try ioFile(t, t.arg(0))
         return 0
     }
