@@ -92,14 +92,15 @@ enum Locker {
 
         // Host holds (flock(1)); the guest's LOCK_NB fails, its blocking flock waits and
         // sees the state the host wrote just before releasing.
-        _ = sh("(flock -x '\(file)' sh -c 'printf held > \(state); sleep 1.5; printf released > \(state)' &) ; sleep 0.3")
+        _ = sh("(flock -x '\(file)' sh -c 'printf held > \(state); sleep 4; printf released > \(state)' &)")
+        #expect(eventually(20) { sh("cat '\(state)'").out == "held" }, "the host holds the lock")
         #expect(s.launch("/bin/locker flock /work/lockfile try").out == "try: busy\n")
         #expect(s.launch("/bin/locker flock /work/lockfile wait /work/state").out == "wait: acquired, state released\n")
 
         // Guest holds; the host's flock -n fails, a blocking flock returns after the guest
         // said it releases.
         let out = "\(s.dir)/guest.out"
-        _ = sh("'\(s.launcher)' -T --mount '\(s.mnt)' /bin/locker flock /work/lockfile hold 1500 /work/gstate </dev/null >'\(out)' 2>&1 &")
+        _ = sh("'\(s.launcher)' -T --mount '\(s.mnt)' /bin/locker flock /work/lockfile hold 3000 /work/gstate </dev/null >'\(out)' 2>&1 &")
         #expect(eventually(20) { sh("cat '\(out)'").out.contains("holding") })
         #expect(sh("flock -n '\(file)' true").status != 0, "the host cannot take the guest's lock")
         let waited = sh("flock -x '\(file)' cat '\(out)'")
@@ -115,11 +116,12 @@ enum Locker {
             f = open(sys.argv[1], 'r+')
             fcntl.lockf(f, fcntl.LOCK_EX)
             open(sys.argv[2], 'w').write('held')
-            time.sleep(1.5)
+            time.sleep(4)
             open(sys.argv[2], 'w').write('released')
             """
         try py.write(toFile: "\(s.dir)/hold.py", atomically: true, encoding: .utf8)
-        _ = sh("(python3 '\(s.dir)/hold.py' '\(file)' '\(state)' &) ; sleep 0.5")
+        _ = sh("(python3 '\(s.dir)/hold.py' '\(file)' '\(state)' &)")
+        #expect(eventually(20) { sh("cat '\(state)'").out == "held" }, "the host holds the lock")
         // A host holder reads as pid 0 to guests (outside their pid space, as across Linux
         // pid namespaces).
         #expect(s.launch("/bin/locker posix /work/lockfile try").out == "getlk: locked pid 0\ntry: busy\n")
@@ -128,7 +130,7 @@ enum Locker {
         // Guest holds; python's F_GETLK names the guest's runner (the host process running
         // it), and a blocking lockf waits for the guest.
         let out = "\(s.dir)/guest.out"
-        _ = sh("'\(s.launcher)' -T --mount '\(s.mnt)' /bin/locker posix /work/lockfile hold 1500 /work/gstate </dev/null >'\(out)' 2>&1 &")
+        _ = sh("'\(s.launcher)' -T --mount '\(s.mnt)' /bin/locker posix /work/lockfile hold 3000 /work/gstate </dev/null >'\(out)' 2>&1 &")
         #expect(eventually(20) { sh("cat '\(out)'").out.contains("holding") })
         let probe = """
             import fcntl, os, struct, sys
@@ -157,12 +159,13 @@ enum Locker {
         let host = "\(dir)/host"
         _ = sh("mkdir -p '\(host)' && touch '\(host)/lockfile'")
         let bind = "--bind '\(host):/work'"
-        _ = sh("(flock -x '\(host)/lockfile' sh -c 'printf held > \(host)/state; sleep 1.5; printf released > \(host)/state' &) ; sleep 0.3")
+        _ = sh("(flock -x '\(host)/lockfile' sh -c 'printf held > \(host)/state; sleep 4; printf released > \(host)/state' &)")
+        #expect(eventually(20) { sh("cat '\(host)/state'").out == "held" }, "the host holds the lock")
         #expect(Launch.run(image, "\(bind) /bin/locker flock /work/lockfile try").out == "try: busy\n")
         #expect(Launch.run(image, "\(bind) /bin/locker flock /work/lockfile wait /work/state").out == "wait: acquired, state released\n")
 
         let out = "\(dir)/guest.out"
-        _ = sh("'\(Launch.launcher)' --image '\(image)' \(bind) /bin/locker flock /work/lockfile hold 1500 /work/gstate </dev/null >'\(out)' 2>&1 &")
+        _ = sh("'\(Launch.launcher)' --image '\(image)' \(bind) /bin/locker flock /work/lockfile hold 3000 /work/gstate </dev/null >'\(out)' 2>&1 &")
         #expect(eventually(20) { sh("cat '\(out)'").out.contains("holding") })
         #expect(sh("flock -n '\(host)/lockfile' true").status != 0, "the host cannot take the guest's lock")
         #expect(sh("flock -x '\(host)/lockfile' cat '\(out)'").out == "holding\nreleasing\n")
