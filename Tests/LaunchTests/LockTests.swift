@@ -172,4 +172,36 @@ enum Locker {
         // Wait for the standalone launch to finish before the directory goes.
         #expect(eventually(20) { sh("cat '\(out)'").out.contains("releasing") })
     }
+
+    /// A host F_SETLKW waiting in the service is ended by a signal (FUSE_INTERRUPT → EINTR),
+    /// and the wait is really gone: once the guest lets go, nobody holds the lock.
+    @Test func aSignalInterruptsAHostWaitOnTheMount() throws {
+        let s = try ServiceFixture("lock-intr", guests: [("locker", Locker.source)])
+        let file = "\(s.mnt)/work/lockfile"
+        _ = sh("touch '\(file)'")
+        let out = "\(s.dir)/guest.out"
+        _ = sh("'\(s.launcher)' -T --mount '\(s.mnt)' /bin/locker posix /work/lockfile hold 4000 /work/gstate </dev/null >'\(out)' 2>&1 &")
+        #expect(eventually(20) { sh("cat '\(out)'").out.contains("holding") })
+        let py = """
+            import fcntl, signal, sys, time
+            class Alarm(Exception): pass
+            def ring(*_): raise Alarm()
+            signal.signal(signal.SIGALRM, ring)
+            f = open(sys.argv[1], 'r+')
+            signal.alarm(1)
+            start = time.monotonic()
+            try:
+                fcntl.lockf(f, fcntl.LOCK_EX)
+                print('granted')
+            except Alarm:
+                # Interrupted in the wait (at 1 s), not after the guest let go (at 4 s).
+                print('interrupted', 'in the wait' if time.monotonic() - start < 2.5 else 'late')
+            """
+        try py.write(toFile: "\(s.dir)/intr.py", atomically: true, encoding: .utf8)
+        #expect(sh("python3 '\(s.dir)/intr.py' '\(file)'").out == "interrupted in the wait\n")
+        #expect(eventually(20) { sh("cat '\(out)'").out.contains("releasing") })
+        usleep(300_000)
+        #expect(s.launch("/bin/locker posix /work/lockfile try").out == "getlk: unlocked pid 0\ntry: locked\n",
+                "the interrupted wait was not granted later")
+    }
 }
