@@ -1,6 +1,9 @@
 // Harness.swift: drives the VFS and the file syscall handlers without a runner. The
 // "guest memory" is a buffer in this test process: GuestMemory reaches it with
 // process_vm_readv/writev on our own pid, exactly as it reaches a runner.
+//
+// The suites sit in folders like Sources/Kernel's (Syscalls/, VFS/, Terminal/, Host/);
+// Documentation/syscalls.md names the tests that cover each syscall.
 #if canImport(Glibc)
 import Glibc
 #endif

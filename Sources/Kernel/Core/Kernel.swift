@@ -62,6 +62,14 @@ public final class Kernel {
     public var onExit: ((Process) -> Void)?
     /// Called when a process's runner has ended and been reaped.
     public var onRunnerExit: ((Process) -> Void)?
+    /// Set by the service so a guest's change shows on the FUSE mount when its call
+    /// returns: `complete` of a call with `visibleAfter` set asks the gate, which either
+    /// says the ticket is reached (false: answered now) or keeps `release` and calls it on
+    /// the loop thread once it is (true). Meanwhile the thread stays in its call and the
+    /// loop goes on serving everything else (Launcher/Service.swift).
+    public var answerGate: ((_ ticket: UInt64, _ release: @escaping () -> Void) -> Bool)?
+    /// The thread whose handler runs now (nil between calls): who a change is charged to.
+    public private(set) var servingThread: GuestThread?
     /// Why a process could not run (bad module, trap), for the launcher to print.
     public internal(set) var failures: [Int32: String] = [:]
     /// Runners that have ended and been reaped (the launcher waits for its guest's).
@@ -119,6 +127,17 @@ public final class Kernel {
     public func complete(_ t: GuestThread, _ value: Int32, action: UInt32 = KCH_ACT_RETURN.rawValue,
                          actionArgs: [UInt64] = []) {
         guard t.inCall else { return }
+        if t.visibleAfter != 0 {
+            let ticket = t.visibleAfter
+            t.visibleAfter = 0
+            let serial = t.serial
+            if let gate = answerGate, gate(ticket, { [unowned self] in
+                if t.serial == serial { self.complete(t, value, action: action, actionArgs: actionArgs) }
+            }) {
+                t.interrupt = nil   // the call did its work: a signal now must not turn it into EINTR
+                return
+            }
+        }
         t.inCall = false
         runCleanups(t)
         guard !t.runnerGone else { return }   // nobody to answer: the runner died
@@ -165,6 +184,8 @@ public final class Kernel {
             fail(t, .ENOSYS)
             return
         }
+        servingThread = t
+        defer { servingThread = nil }
         do {
             let v = try handler(self, t)
             complete(t, v)

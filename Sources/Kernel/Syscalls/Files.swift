@@ -82,6 +82,9 @@ extension Kernel {
         let first = t.uarg(0), last = t.uarg(1), flags = t.uarg(2)
         let UNSHARE: UInt32 = 2, CLOEXEC: UInt32 = 4
         if flags & ~(UNSHARE | CLOEXEC) != 0 || first > last { throw .errno(.EINVAL) }
+        // UNSHARE gives the caller a table of its own first; the table here is the
+        // process's, so with other threads alive their descriptors would go too: refused.
+        if flags & UNSHARE != 0 && t.process.threads.count > 1 { throw .errno(.EINVAL) }
         let files = t.process.files
         for fd in files.entries.keys.sorted() where UInt32(bitPattern: fd) >= first && UInt32(bitPattern: fd) <= last {
             if flags & CLOEXEC != 0 { try files.setCloexec(fd, true) } else { try files.close(fd) }
@@ -167,17 +170,25 @@ extension Kernel {
         try positionedVector(t, write: true, pos: t.arg64(3), current: false)
     }
 
-    /// preadv2/pwritev2: offset -1 means the file offset; the RWF_* hints are accepted.
+    /// preadv2(2): offset -1 means the file offset; RWF_NOWAIT reads as O_NONBLOCK would.
     static func sys_preadv2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        if t.uarg(5) & ~0x1f != 0 { throw .errno(.EOPNOTSUPP) }
+        let flags = t.uarg(5)
+        if flags & ~0x1f != 0 { throw .errno(.EOPNOTSUPP) }
         let pos = t.arg64(3)
+        // RWF_NOWAIT (8): EAGAIN where the read would wait (pipes, terminals); a regular
+        // file's data is always at hand here. RWF_HIPRI, DSYNC, SYNC, APPEND: nothing to do
+        // for a read.
+        let f = try t.process.files.get(t.arg(0))
+        let saved = f.statusFlags
+        if flags & 0x8 != 0 { f.statusFlags |= OpenFlags.O_NONBLOCK }
+        defer { f.statusFlags = saved }
         return try positionedVector(t, write: false, pos: pos, current: pos == -1)
     }
 
     /// pwritev2's flags are semantics, not hints: RWF_APPEND (0x10) writes at the end of
     /// the file whatever the offset (the file offset moves only with offset -1), RWF_DSYNC (2)
-    /// and RWF_SYNC (4) make the data durable before the call returns. RWF_HIPRI (1) and
-    /// RWF_NOWAIT (8) change nothing here: no write to a regular file waits on I/O.
+    /// and RWF_SYNC (4) make the data durable before the call returns. RWF_NOWAIT (8) writes
+    /// as O_NONBLOCK would (EAGAIN where the write would wait); RWF_HIPRI (1) is a hint.
     static func sys_pwritev2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.uarg(5)
         if flags & ~0x1f != 0 { throw .errno(.EOPNOTSUPP) }
@@ -186,6 +197,7 @@ extension Kernel {
         let saved = f.statusFlags
         if flags & 0x10 != 0 { f.statusFlags |= OpenFlags.O_APPEND }
         if flags & 0x6 != 0 { f.statusFlags |= OpenFlags.O_DSYNC }
+        if flags & 0x8 != 0 { f.statusFlags |= OpenFlags.O_NONBLOCK }
         defer { f.statusFlags = saved }
         return try positionedVector(t, write: true, pos: pos, current: pos == -1)
     }
@@ -322,8 +334,9 @@ extension Kernel {
         return 0
     }
 
-    /// fallocate: mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks
-    /// are allocated on write anyway); hole punching and the rest are EOPNOTSUPP.
+    /// fallocate: reserves no blocks (the image allocates them on write, so a later write
+    /// can still get ENOSPC): mode 0 only extends the size, FALLOC_FL_KEEP_SIZE alone does
+    /// nothing; hole punching and the rest are EOPNOTSUPP.
     static func sys_fallocate(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let mode = t.arg(1), off = t.arg64(2), len = t.arg64(4)
@@ -432,9 +445,11 @@ extension Kernel {
         return 0
     }
 
-    /// readahead(2): checks the descriptor; there is no page cache to fill.
+    /// readahead(2): checks the descriptor (a regular file, as Linux); there is no page cache to fill.
     static func sys_readahead(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        _ = try ioFile(t, t.arg(0))
+        let f = try ioFile(t, t.arg(0))
+        if !f.canRead { throw .errno(.EBADF) }
+        if f.contents == nil { throw .errno(.EINVAL) }   // only files with contents (regular files) read ahead
         return 0
     }
 }

@@ -100,30 +100,78 @@ extension Kernel {
         0
     }
 
-    /// sched_getscheduler(2): SCHED_OTHER.
+    /// sched_getscheduler(2): SCHED_OTHER, the only policy here, for any live thread.
     static func sys_sched_getscheduler(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        0
+        try k.schedulingTarget(t, t.arg(0))
+        return 0
     }
 
-    /// sched_getparam(2): priority 0 (SCHED_OTHER).
+    /// sched_getparam(2): priority 0 (SCHED_OTHER) for any live thread.
     static func sys_sched_getparam(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        try t.memory.store(t.uarg(1), Int32(0)); return 0
+        if t.uarg(1) == 0 { throw .errno(.EINVAL) }
+        try k.schedulingTarget(t, t.arg(0))
+        try t.memory.store(t.uarg(1), Int32(0))
+        return 0
     }
 
-    /// sched_get_priority_max(2): 0 for SCHED_OTHER, 99 for the real-time policies.
+    /// The pid argument of the sched_get* calls: 0 is the caller, a negative one EINVAL, one
+    /// that names no live thread ESRCH (Linux's order).
+    func schedulingTarget(_ t: GuestThread, _ pid: Int32) throws(SyscallError) {
+        if pid < 0 { throw .errno(.EINVAL) }
+        if pid == 0 || pid == t.tid { return }
+        if !threads.contains(where: { $0.tid == pid && $0.process.state == .running }) { throw .errno(.ESRCH) }
+    }
+
+    /// A scheduling policy's priority range: SCHED_FIFO (1) and SCHED_RR (2) 1...99; SCHED_OTHER
+    /// (0), BATCH (3), IDLE (5) and DEADLINE (6) 0; anything else EINVAL.
+    static func priorityRange(_ policy: Int32) throws(SyscallError) -> ClosedRange<Int32> {
+        switch policy {
+        case 1, 2: return 1...99
+        case 0, 3, 5, 6: return 0...0
+        default: throw .errno(.EINVAL)
+        }
+    }
+
+    /// sched_get_priority_max(2): 99 for the real-time policies, 0 for the others.
     static func sys_sched_get_priority_max(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        t.arg(0) == 0 ? 0 : 99
+        try priorityRange(t.arg(0)).upperBound
     }
 
-    /// sched_get_priority_min(2): 0 for SCHED_OTHER, 1 for the real-time policies.
+    /// sched_get_priority_min(2): 1 for the real-time policies, 0 for the others.
     static func sys_sched_get_priority_min(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        t.arg(0) == 0 ? 0 : 1
+        try priorityRange(t.arg(0)).lowerBound
     }
 
-    /// getcpu(2): CPU 0, node 0.
+    /// getcpu(2): the host CPU the calling thread last ran on (it is parked in this call), and its node.
     static func sys_getcpu(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), UInt32(0)) }
-        if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), UInt32(0)) }
+        let tid = try k.hostThread(t, 0)
+        guard let cpu = Kernel.lastCPU(ofHostThread: tid) else { throw .errno(.ESRCH) }
+        if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), cpu) }
+        if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), Kernel.node(ofCPU: cpu)) }
+        return 0
+    }
+
+    /// Field 39 ("processor") of /proc/<tid>/stat: the CPU the host thread last ran on.
+    static func lastCPU(ofHostThread tid: pid_t) -> UInt32? {
+        guard let f = fopen("/proc/\(tid)/stat", "r") else { return nil }
+        defer { fclose(f) }
+        var buf = [CChar](repeating: 0, count: 1024)
+        guard fgets(&buf, Int32(buf.count), f) != nil else { return nil }
+        let line = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // The name (field 2) is in parentheses and may hold spaces: count after the last ')'.
+        guard let close = line.lastIndex(of: ")") else { return nil }
+        let rest = line[line.index(after: close)...].split(separator: " ")
+        return rest.count > 36 ? UInt32(rest[36]) : nil   // rest[0] is field 3
+    }
+
+    /// The NUMA node of a host CPU (the nodeN entry under its sysfs directory), 0 if none.
+    static func node(ofCPU cpu: UInt32) -> UInt32 {
+        guard let d = opendir("/sys/devices/system/cpu/cpu\(cpu)") else { return 0 }
+        defer { closedir(d) }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix("node"), let n = UInt32(name.dropFirst(4)) { return n }
+        }
         return 0
     }
 

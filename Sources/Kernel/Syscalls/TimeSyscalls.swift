@@ -95,9 +95,16 @@ extension Kernel {
         case 1, 4, 6, 7, 9:         // MONOTONIC, _RAW, _COARSE, BOOTTIME, BOOTTIME_ALARM
             let n = monotonicNanos()
             return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
-        case 2, 3:                  // PROCESS_CPUTIME_ID, THREAD_CPUTIME_ID
+        case 2:                     // PROCESS_CPUTIME_ID
             let n = cpuTime(t.process)
             return (Int64(n / 1_000_000_000), UInt32(n % 1_000_000_000))
+        case 3:                     // THREAD_CPUTIME_ID: the runner thread's own CPU clock
+            // Linux's clock id for one thread's CPU time: (~tid << 3) | CPUCLOCK_PERTHREAD (4)
+            // | CPUCLOCK_SCHED (2); clock_gettime reads it for any thread.
+            let tid = try hostThread(t, 0)
+            var ts = timespec()
+            guard clock_gettime(clockid_t((~tid) << 3 | 6), &ts) == 0 else { throw .errno(.EINVAL) }
+            return (Int64(ts.tv_sec), UInt32(ts.tv_nsec))
         default:
             throw .errno(.EINVAL)
         }
@@ -125,7 +132,8 @@ extension Kernel {
     /// setitimer(2): arms ITIMER_REAL (SIGALRM); the CPU-time timers are ENOSYS.
     static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
-        // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which the kernel does not see.
+        // ITIMER_VIRTUAL and ITIMER_PROF: not implemented (the kernel reads runners' CPU
+        // clocks for RLIMIT_CPU but arms no timer on them), so ENOSYS rather than a timer that never fires.
         if which != 0 { throw .errno(which == 1 || which == 2 ? .ENOSYS : .EINVAL) }
         var ns: [UInt64] = [0, 0]
         if new != 0 {

@@ -41,8 +41,6 @@ import Testing
         let s = h.alloc(64)
         #expect(h.sys(__NR_sysinfo, Harness.a(s)) == 0)
         #expect(h.u32(s + 52) == 1024 && h.u32(s + 16) > 0)   // mem_unit KiB, totalram
-        let cpu = h.alloc(8, fill: 0xff)
-        #expect(h.sys(__NR_getcpu, Harness.a(cpu), Harness.a(cpu + 4), 0) == 0 && h.u32(cpu) == 0 && h.u32(cpu + 4) == 0)
         let ru = h.alloc(72)
         #expect(h.sys(__NR_getrusage, -1, Harness.a(ru)) == 0 && h.u32(ru) == 0)   // RUSAGE_CHILDREN: zero (partial)
         #expect(h.sys(__NR_getrusage, 5, Harness.a(ru)) == err(.EINVAL))
@@ -56,6 +54,10 @@ import Testing
         #expect(h.sys(__NR_sched_getparam, 0, Harness.a(p)) == 0 && h.i32(p) == 0)
         #expect(h.sys(__NR_sched_get_priority_max, 0) == 0 && h.sys(__NR_sched_get_priority_max, 1) == 99)
         #expect(h.sys(__NR_sched_get_priority_min, 0) == 0 && h.sys(__NR_sched_get_priority_min, 2) == 1)
+        #expect(h.sys(__NR_sched_get_priority_max, 3) == 0 && h.sys(__NR_sched_get_priority_min, 5) == 0)   // BATCH, IDLE
+        #expect(h.sys(__NR_sched_get_priority_max, 4) == err(.EINVAL) && h.sys(__NR_sched_get_priority_min, 77) == err(.EINVAL))
+        #expect(h.sys(__NR_sched_getscheduler, 4242) == err(.ESRCH) && h.sys(__NR_sched_getscheduler, -1) == err(.EINVAL))
+        #expect(h.sys(__NR_sched_getparam, 4242, Harness.a(p)) == err(.ESRCH) && h.sys(__NR_sched_getparam, 0, 0) == err(.EINVAL))
     }
 
     @Test func personalityIsLinuxOnly() throws {
@@ -116,5 +118,112 @@ extension MiscCallTests {
             #expect(h.sys(__NR_clone, flags) == err(.EINVAL), "flags \(String(flags, radix: 16))")
         }
         #expect(h.processes.count == 1 && h.kernel.processes.isEmpty)
+    }
+}
+
+extension MiscCallTests {
+    /// CLOSE_RANGE_UNSHARE cannot give one thread its own table: refused while other threads
+    /// share it (nothing closed), honoured when the caller is alone.
+    @Test func closeRangeUnshareNeedsTheCallerAlone() throws {
+        let h = try Harness()
+        let fd = h.open("/etc/motd", O_RDONLY)
+        #expect(fd >= 3)
+        let slot = UnsafeMutablePointer<kch_slot>.allocate(capacity: 1)
+        defer { slot.deallocate() }
+        let other = GuestThread(tid: 8, process: h.process, slot: slot)
+        h.process.threads.append(other)
+        #expect(h.sys(__NR_close_range, 3, -1, 2) == err(.EINVAL))
+        #expect(h.sys(__NR_fcntl64, fd, 1) == 0)          // still open
+        h.process.threads.removeAll { $0 === other }
+        #expect(h.sys(__NR_close_range, 3, -1, 2) == 0)
+        #expect(h.sys(__NR_fcntl64, fd, 1) == err(.EBADF))
+    }
+}
+
+extension MiscCallTests {
+    /// preadv2's RWF_NOWAIT is EAGAIN where the read would wait, and leaves the
+    /// description's own flags as they were; without it the same read blocks.
+    @Test func rwfNowaitDoesNotWait() throws {
+        let h = try Harness()
+        let fds = h.alloc(8)
+        #expect(h.sys(__NR_pipe2, Harness.a(fds), 0) == 0)
+        let r = h.i32(fds)
+        let buf = h.alloc(16), iov = h.alloc(8)
+        h.store(iov, buf); h.store(iov + 4, UInt32(16))
+        #expect(h.sys(__NR_preadv2, r, Harness.a(iov), 1, -1, -1, 8) == err(.EAGAIN))
+        #expect(h.sys(__NR_fcntl64, r, 3) & OpenFlags.O_NONBLOCK == 0)
+        #expect(h.sys(__NR_preadv2, r, Harness.a(iov), 1, -1, -1, 0) == -10_000)   // blocks
+    }
+}
+
+extension MiscCallTests {
+    /// getcpu reports the CPU the calling (host) thread runs on: pinned to the last CPU
+    /// with sched_setaffinity, it says that one. The harness's "runner thread" is this test's
+    /// own thread; its affinity is put back afterwards.
+    @Test func getcpuIsTheHostThreadsCPU() throws {
+        let h = try Harness()
+        #expect(h.sys(__NR_getcpu, 0, 0, 0) == err(.ESRCH))         // no host thread behind the guest
+        h.slot.pointee.host_tid = UInt32(bitPattern: hostTid())
+        let saved = h.alloc(128), pin = h.alloc(128, fill: 0)
+        let n = h.sys(__NR_sched_getaffinity, 0, 128, Harness.a(saved))
+        #expect(n > 0)
+        var last: UInt32 = 0
+        for byte in 0..<Int(n) { for bit in 0..<8 where h.read(saved + UInt32(byte), 1)[0] & (1 << bit) != 0 { last = UInt32(byte * 8 + bit) } }
+        h.store(pin + last / 8, UInt8(1 << (last % 8)))
+        #expect(h.sys(__NR_sched_setaffinity, 0, 128, Harness.a(pin)) == 0)
+        defer { _ = h.sys(__NR_sched_setaffinity, 0, n, Harness.a(saved)) }
+        sched_yield()
+        let cpu = h.alloc(8, fill: 0xff)
+        #expect(h.sys(__NR_getcpu, Harness.a(cpu), Harness.a(cpu + 4), 0) == 0)
+        #expect(h.u32(cpu) == last && h.u32(cpu + 4) < 64)
+    }
+}
+
+/// This thread's host tid (glibc's gettid is not visible to Swift here): /proc/thread-self.
+private func hostTid() -> Int32 {
+    var buf = [CChar](repeating: 0, count: 64)
+    let n = readlink("/proc/thread-self", &buf, buf.count - 1)
+    guard n > 0 else { return -1 }
+    let path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return Int32(path.split(separator: "/").last ?? "") ?? -1
+}
+
+extension MiscCallTests {
+    /// CLOCK_THREAD_CPUTIME_ID is the calling thread's CPU time (it was the process's):
+    /// here the harness's runner thread is this test's thread, so the guest's reading falls
+    /// between two of our own.
+    @Test func threadCPUClockIsTheThreads() throws {
+        let h = try Harness()
+        h.slot.pointee.host_tid = UInt32(bitPattern: hostTid())
+        var spin: UInt64 = 0
+        for i in 0..<2_000_000 { spin &+= UInt64(i) }   // some CPU time of our own
+        #expect(spin > 0)
+        func own() -> Int64 {
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        }
+        let ts = h.alloc(16)
+        let before = own()
+        #expect(h.sys(__NR_clock_gettime64, 3, Harness.a(ts)) == 0)
+        let after = own()
+        let guest = h.i64(ts) * 1_000_000_000 + h.i64(ts + 8)
+        #expect(before <= guest && guest <= after, "\(before) \(guest) \(after)")
+    }
+}
+
+extension MiscCallTests {
+    /// readahead: a regular file opened for reading; a pipe or directory is EINVAL, as Linux.
+    @Test func readaheadWantsARegularFile() throws {
+        let h = try Harness()
+        let fd = h.open("/etc/motd", O_RDONLY)
+        #expect(h.sys(__NR_readahead, fd, 0, 0, 4096) == 0)
+        let dir = h.open("/etc", O_RDONLY | O_DIRECTORY)
+        #expect(h.sys(__NR_readahead, dir, 0, 0, 4096) == err(.EINVAL))
+        let fds = h.alloc(8)
+        #expect(h.sys(__NR_pipe2, Harness.a(fds), 0) == 0)
+        #expect(h.sys(__NR_readahead, h.i32(fds), 0, 0, 4096) == err(.EINVAL))
+        #expect(h.sys(__NR_readahead, h.i32(fds + 4), 0, 0, 4096) == err(.EBADF))   // write end
+        #expect(h.sys(__NR_readahead, 99, 0, 0, 4096) == err(.EBADF))
     }
 }

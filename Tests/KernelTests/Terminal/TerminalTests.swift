@@ -638,7 +638,7 @@ private let blocked: Int32 = -10_000
 @Suite(.serialized) struct GuestOnTerminalTests {
     static let repo: String = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
+        for _ in 0..<4 { url.deleteLastPathComponent() }   // Tests/KernelTests/Terminal/this file
         return url.path
     }()
 
