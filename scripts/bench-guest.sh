@@ -22,6 +22,9 @@
 #   thread      pthread_create + pthread_join (µs)
 #   sh_true     busybox sh running busybox's true (by path, not the builtin) 1,000 times (s)
 #   sh_expr     busybox sh counting to 1,000 with i=$(expr $i + 1) (s)
+# and, in a table of their own (lock_figures, scripts/bench/lock-bench.c):
+#   lock_uncontended  F_SETLK write lock + unlock in one process (fcntl calls/s)
+#   lock_contended    two processes taking one F_SETLKW lock in turn (acquisitions/s)
 # Process figures run one per launch (scripts/bench/proc-bench.c), so one the guest
 # cannot do yet prints "n/a (reason)" and the rest still run. The load average is
 # printed first: figures from a busy machine are not comparable.
@@ -53,7 +56,7 @@ busybox=$(images/recipes/busybox/build.sh --both </dev/null >&2 && images/recipe
 work=$(mktemp -d /tmp/kandelo-bench-guest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/bin" "$work/root/work" "$work/root/tmp" "$work/native/bb"
-for prog in guest-bench hello proc-bench nop; do
+for prog in guest-bench hello proc-bench nop lock-bench; do
     gcc -O2 -o "$work/native/$prog" scripts/bench/$prog.c -lpthread || die "gcc $prog failed"
     sdk/bin/kandelo-cc -O2 -o "$work/root/bin/$prog" scripts/bench/$prog.c || die "kandelo-cc $prog failed"
 done
@@ -152,4 +155,29 @@ for k in getpid read_1MB write_1MB stat cpu_loop "hello start" fork exec spawn p
         [[ $g == "n/a ("* ]] && echo "    guest: $g"
     fi
 done
+
+# Advisory locks (issue 13): fcntl record locks through the kernel's lock table. Kept in
+# a block of its own so other figure blocks merge beside it.
+lock_figures() {
+    local n_un n_co
+    if [ -n "$quick" ]; then n_un=20000 n_co=2000; else n_un=200000 n_co=20000; fi
+    local -A ln lg
+    ln[lock_uncontended]=$(figure "$work/native/lock-bench" uncontended "$work/native/lock.dat" $n_un)
+    lg[lock_uncontended]=$(figure launch /bin/lock-bench uncontended /work/lock.dat $n_un)
+    ln[lock_contended]=$(figure "$work/native/lock-bench" contended "$work/native/lock.dat" $n_co)
+    lg[lock_contended]=$(figure launch /bin/lock-bench contended /work/lock.dat $n_co)
+    printf '%-17s %14s %14s %10s\n' locks native guest ratio
+    for k in lock_uncontended lock_contended; do
+        local n=${ln[$k]} g=${lg[$k]}
+        if isnum "$n" && isnum "$g"; then
+            printf '%-17s %8s ops/s %8s ops/s %9.2fx\n' "$k" "$n" "$g" "$(echo "scale=4; $g / $n" | bc)"
+        else
+            printf '%-17s %14s %14s\n' "$k" "${n%% (*}" "${g%% (*}"
+            [[ $n == "n/a ("* ]] && echo "    native: $n"
+            [[ $g == "n/a ("* ]] && echo "    guest: $g"
+        fi
+    done
+}
+lock_figures
+
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -31,6 +31,10 @@ int chost_memfd(const char *name) {
     return fd < 0 ? -errno : fd;
 }
 
+int chost_flock(int fd, int op) {
+    return syscall(SYS_flock, fd, op) == 0 ? 0 : -errno;
+}
+
 int chost_eventfd(void) {
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return fd < 0 ? -errno : fd;

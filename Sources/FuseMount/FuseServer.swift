@@ -53,6 +53,11 @@ public final class FuseServer {
     var connectionEnded = false
     var invalidator: Invalidator?
 
+    /// Advisory locks taken through the mount (Operations/Locks.swift). The service gives
+    /// its kernel this same table, so guests and host tools exclude each other.
+    public let locks = FileLocks()
+    /// setlk/flock requests waiting for their lock (each answers itself when granted).
+    var pendingLocks: [ObjectIdentifier: PendingLock] = [:]
     /// Open handles per inode (files and directories): each holds one `SharedFS.retain`.
     var openHandles: [UInt32: Int] = [:]
     /// A mutating request was served since the last journal sync.
@@ -154,7 +159,8 @@ public final class FuseServer {
         want &= ~UInt32(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE)
         want &= ~UInt32(FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_AUTO_INVAL_DATA)
         for cap in [FUSE_CAP_EXPLICIT_INVAL_DATA, FUSE_CAP_CACHE_SYMLINKS, FUSE_CAP_ATOMIC_O_TRUNC,
-                    FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_ASYNC_READ]
+                    FUSE_CAP_READDIRPLUS, FUSE_CAP_READDIRPLUS_AUTO, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_ASYNC_READ,
+                    FUSE_CAP_POSIX_LOCKS, FUSE_CAP_FLOCK_LOCKS]   // locks: Operations/Locks.swift
         where c.capable & UInt32(cap) != 0 {
             want |= UInt32(cap)
         }

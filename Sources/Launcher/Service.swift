@@ -67,6 +67,8 @@ public final class Service {
         self.server = server
         self.log = log
         let vfs = try VFS.standard(image: image.fs, createMountPoints: false)
+        // One lock table for host tools (through FUSE) and guests: they exclude each other.
+        vfs.locks = server.locks
         kernel = try Kernel(vfs: vfs, options: kernelOptions)
         // Guests' fsync is the image's journal sync, as FUSE's fsync is.
         vfs.onSync = { (_: GuestThread) throws(SyscallError) in

@@ -58,6 +58,7 @@ static inline const char *errname(int e)
     case EOVERFLOW: return "EOVERFLOW";
     case EILSEQ: return "EILSEQ";
     case ENOTSUP: return "ENOTSUP";
+    case EDEADLK: return "EDEADLK";
     default: {
         static char buf[32];
         snprintf(buf, sizeof buf, "errno%d", e);

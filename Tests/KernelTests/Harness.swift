@@ -103,6 +103,7 @@ final class Harness {
         thread = GuestThread(tid: 7, process: process, slot: slot)
         process.threads = [thread]
         processes[7] = process
+        kernel.watchCloses(process)   // closing a descriptor releases the process's locks
         vfs.processLookup = { [unowned self] pid in self.processes[pid] }
         vfs.processList = { [unowned self] in Array(self.processes.values) }
         // Every handler of the kernel's one table (Syscalls/SyscallTable.swift).

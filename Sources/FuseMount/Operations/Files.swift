@@ -3,8 +3,9 @@
 // A handle is the inode number in `fi->fh`; each open handle holds one SharedFS.retain, so
 // a file unlinked while open stays readable and writable until its last release.
 // Handles open with keep_cache (page cache survives reopening: only we change files, and
-// changes beside FUSE invalidate) and noflush (nothing is buffered per handle, so close(2)
-// costs no FLUSH round trip).
+// changes beside FUSE invalidate). Not noflush: nothing is buffered per handle, but the
+// FLUSH each close(2) sends carries the closing process's lock_owner, and it is how a host
+// process's POSIX locks go at close (Locks.swift); noflush would keep them forever.
 //
 // Writes are write-through: the kernel sends each write(2) (up to max_write, 1 MiB) and we
 // copy it into the image memory before replying. O_APPEND positions are the kernel's: it
@@ -40,7 +41,6 @@ extension FuseServer {
         var fi = fi
         fi.fh = UInt64(ino.rawValue)
         fi.keep_cache = 1
-        fi.noflush = 1
         fi.direct_io = 0
         return fi
     }

@@ -15,9 +15,10 @@
 //   opendir, readdir(plus)     opendir, readdir                     Directories.swift
 //   releasedir, fsyncdir       releasedir, fsync                    Directories.swift, Files.swift
 //   *xattr                     xattr: ENOSYS → kernel says EOPNOTSUPP   Xattr.swift
+//   getlk, setlk, flock        getlk, setlk, flock (the service's one   Locks.swift
+//                              lock table, shared with guests); flush and release drop locks
 //
 // Not provided (libfuse answers ENOSYS; the kernel then does the Linux fallback):
-//   getlk/setlk/flock  locks stay local to the kernel, which is exact for a one-host mount
 //   fallocate          EOPNOTSUPP; posix_fallocate(3) falls back to writing zeros
 //   copy_file_range    the kernel copies through read and write
 //   lseek              SEEK_DATA/SEEK_HOLE treat the whole file as data
@@ -99,8 +100,10 @@ extension FuseServer {
                 try s.write(ino, UnsafeRawBufferPointer(start: buf, count: size), off)
             }
         }
-        o.flush = { req, _, _ in Request(req).answer { _ in .ok } }
-        o.release = { req, _, fi in Request(req).answer { s in s.release(fi!.pointee) } }
+        o.flush = { req, ino, fi in Request(req).answer { s in s.flushLocks(ino, fi!.pointee); return .ok } }
+        o.release = { req, ino, fi in
+            Request(req).answer { s in s.releaseLocks(ino, fi!.pointee); return s.release(fi!.pointee) }
+        }
         o.fsync = { req, _, _, _ in Request(req).answer { s throws(LinuxErrno) in try s.fsync() } }
 
         o.opendir = { req, ino, fi in Request(req).answer { s throws(LinuxErrno) in try s.opendir(ino, fi!.pointee) } }
@@ -112,6 +115,18 @@ extension FuseServer {
         }
         o.releasedir = { req, _, fi in Request(req).answer { s in s.releasedir(fi!.pointee) } }
         o.fsyncdir = { req, _, _, _ in Request(req).answer { s throws(LinuxErrno) in try s.fsync() } }
+
+        o.getlk = { req, ino, fi, lock in
+            Request(req).answer { s throws(LinuxErrno) in try s.getlk(ino, fi!.pointee, lock!.pointee) }
+        }
+        o.setlk = { req, ino, fi, lock, sleep in
+            Request(req).answer { s throws(LinuxErrno) in
+                try s.setlk(req!, ino, fi!.pointee, lock!.pointee, sleep: sleep != 0) ?? .answered
+            }
+        }
+        o.flock = { req, ino, fi, op in
+            Request(req).answer { s throws(LinuxErrno) in try s.flock(req!, ino, fi!.pointee, op) ?? .answered }
+        }
 
         o.setxattr = { req, _, _, _, _, _ in Request(req).answer { s throws(LinuxErrno) in try s.xattr() } }
         o.getxattr = { req, _, _, _ in Request(req).answer { s throws(LinuxErrno) in try s.xattr() } }

@@ -34,6 +34,10 @@ enum Reply {
     /// A readdirplus buffer whose entries counted one lookup each for `counted`.
     case listing(UnsafeRawPointer?, Int, counted: [InodeNumber])
     case statfs(statvfs)
+    case lock(flock)
+    /// Sent already, or to be sent later by whoever holds the request (a waiting setlk,
+    /// Locks.swift): nothing to do now.
+    case answered
 }
 
 /// One request from the kernel (libfuse's `fuse_req_t`).
@@ -89,6 +93,8 @@ struct Request {
         case .write(let n): fuse_reply_write(raw, n)
         case .buffer(let p, let n): fuse_reply_buf(raw, p?.assumingMemoryBound(to: CChar.self), n)
         case .statfs(var sv): fuse_reply_statfs(raw, &sv)
+        case .lock(var l): fuse_reply_lock(raw, &l)
+        case .answered: break
         }
     }
 }

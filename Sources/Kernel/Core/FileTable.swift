@@ -183,6 +183,10 @@ public final class FileTable {
     public private(set) var entries: [Int32: Entry] = [:]
     /// RLIMIT_NOFILE: descriptors are < limit.
     public var limit: Int32 = 1024
+    /// Called with the description a descriptor stops referring to (close, dup2 over it,
+    /// exec's FD_CLOEXEC, exit), before the reference is dropped: the owning process's
+    /// locks go with it (Syscalls/Locks.swift). Not copied by fork: each process sets its own.
+    public var onClose: ((OpenFile) -> Void)?
 
     public init() {}
 
@@ -216,7 +220,7 @@ public final class FileTable {
         file.references += 1
         let old = entries[fd]
         entries[fd] = Entry(file: file, cloexec: cloexec)
-        if let old { FileTable.drop(old.file) }
+        if let old { closed(old.file) }
     }
 
     public func setCloexec(_ fd: Int32, _ on: Bool) throws(SyscallError) {
@@ -226,20 +230,20 @@ public final class FileTable {
 
     public func close(_ fd: Int32) throws(SyscallError) {
         guard let e = entries.removeValue(forKey: fd) else { throw .errno(.EBADF) }
-        FileTable.drop(e.file)
+        closed(e.file)
     }
 
     public func closeAll() {
         let all = entries
         entries = [:]
-        for (_, e) in all.sorted(by: { $0.key < $1.key }) { FileTable.drop(e.file) }
+        for (_, e) in all.sorted(by: { $0.key < $1.key }) { closed(e.file) }
     }
 
     /// execve: close the FD_CLOEXEC descriptors.
     public func closeOnExec() {
         for (fd, e) in entries where e.cloexec {
             entries[fd] = nil
-            FileTable.drop(e.file)
+            closed(e.file)
         }
     }
 
@@ -252,6 +256,11 @@ public final class FileTable {
             t.entries[fd] = e
         }
         return t
+    }
+
+    private func closed(_ file: OpenFile) {
+        onClose?(file)
+        FileTable.drop(file)
     }
 
     static func drop(_ file: OpenFile) {

@@ -92,6 +92,7 @@ extension Kernel {
         let process = Process(pid: pid, ppid: parent?.pid ?? 0, cred: req.cred, files: files, cwd: root,
                               root: root, memory: GuestMemory(pid: 0, base: 0, size: 0),
                               startTime: monotonicNanos())
+        watchCloses(process)   // Locks.swift
         let channel: (base: UnsafeMutableRawPointer, fd: Int32)
         do { channel = try makeChannel() } catch {
             files.closeAll()

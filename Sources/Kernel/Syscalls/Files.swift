@@ -1,6 +1,6 @@
 // Files.swift (syscalls): descriptors and I/O: openat, close, read/write and their vector
 // and positioned forms, _llseek, dup/dup3, fcntl64, ioctl, getdents64, fsync, sendfile,
-// copy_file_range and the advisory no-ops. Paths, attributes and the namespace are in
+// copy_file_range and the advisory no-ops (locks: Locks.swift). Paths, attributes and the namespace are in
 // FilesPaths.swift. Semantics live in VFS/; these decode arguments and write results.
 #if canImport(Glibc)
 import Glibc
@@ -254,22 +254,8 @@ extension Kernel {
             if arg & OpenFlags.O_ASYNC != 0 { throw .errno(.EINVAL) }   // no SIGIO here
             f.statusFlags = (f.statusFlags & ~OpenFlags.settable) | (arg & OpenFlags.settable)
             return 0
-        case 5, 6, 7, 12, 13, 14, 36, 37, 38:   // F_GETLK/SETLK/SETLKW (+64, OFD)
-            if f.isPath { throw .errno(.EBADF) }
-            let addr = t.uarg(2)
-            let type: Int16 = try t.memory.load(addr)
-            let F_RDLCK: Int16 = 0, F_WRLCK: Int16 = 1, F_UNLCK: Int16 = 2
-            guard type == F_RDLCK || type == F_WRLCK || type == F_UNLCK else { throw .errno(.EINVAL) }
-            let whence: Int16 = try t.memory.load(t.memory.field(addr, 2))
-            guard whence >= 0 && whence <= 2 else { throw .errno(.EINVAL) }
-            if cmd == 5 || cmd == 12 || cmd == 36 {
-                // Nobody else holds a lock: report the range unlocked.
-                try t.memory.store(addr, F_UNLCK)
-                return 0
-            }
-            if type == F_RDLCK && !f.canRead { throw .errno(.EBADF) }
-            if type == F_WRLCK && !f.canWrite { throw .errno(.EBADF) }
-            return 0
+        case 5, 6, 7, 12, 13, 14, 36, 37, 38:   // F_GETLK/SETLK/SETLKW (32, 64-bit), F_OFD_*
+            return try fcntlLock(k, t, f, LockCommand(cmd)!)   // Locks.swift
         case 8:         // F_SETOWN (kept; nothing is sent: O_ASYNC is refused)
             f.owner = arg
             return 0
@@ -453,7 +439,7 @@ extension Kernel {
         return Int32(n)
     }
 
-    // MARK: advice and locks (accepted, nothing to do)
+    // MARK: advice (accepted, nothing to do)
 
     /// fadvise64_64(2): checks the arguments; advice is a hint with nothing to act on.
     static func sys_fadvise64_64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
@@ -480,15 +466,6 @@ extension Kernel {
         let f = try ioFile(t, t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
         if f.contents == nil { throw .errno(.EINVAL) }   // only files with contents (regular files) read ahead
-        return 0
-    }
-
-    /// flock(2): checks the arguments only (no lock is taken yet).
-    static func sys_flock(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        _ = try ioFile(t, t.arg(0))
-        let op = t.arg(1)
-        let kind = op & ~4   // LOCK_NB
-        if kind != 1 && kind != 2 && kind != 8 { throw .errno(.EINVAL) }
         return 0
     }
 }

@@ -94,6 +94,7 @@ extension Kernel {
                             files: p.files.copy(), cwd: p.cwd, root: p.root,
                             memory: GuestMemory(pid: 0, base: p.memory.base, size: p.memory.size),
                             startTime: k.monotonicNanos())
+        k.watchCloses(child)   // Locks.swift
         child.pgid = p.pgid
         child.sid = p.sid
         child.umask = p.umask

@@ -11,6 +11,7 @@
 //
 // Tree:
 //   /proc/self -> "<caller's pid>"   meminfo cpuinfo uptime mounts version loadavg stat filesystems
+//                                    locks (Syscalls/Locks.swift)
 //   /proc/<pid>/ stat status statm cmdline environ comm mounts maps fd/ fdinfo/ exe cwd root
 //   /proc/<pid>/fd/<n>: symlinks reading as OpenFile.procLinkName(); following one reaches
 //   the open file itself (its node, or the description when it has none).
@@ -27,7 +28,7 @@ final class ProcFS {
     var mountID = 0
 
     enum Global: UInt64, CaseIterable {
-        case selfLink = 2, meminfo, cpuinfo, uptime, mounts, version, loadavg, stat, filesystems
+        case selfLink = 2, meminfo, cpuinfo, uptime, mounts, version, loadavg, stat, filesystems, locks
         var name: String {
             switch self {
             case .selfLink: "self"
@@ -39,6 +40,7 @@ final class ProcFS {
             case .loadavg: "loadavg"
             case .stat: "stat"
             case .filesystems: "filesystems"
+            case .locks: "locks"
             }
         }
     }
@@ -298,6 +300,7 @@ final class ProcFS {
             case .stat: return ProcFS.statText(vfs)
             case .filesystems:
                 return Array("nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\n\tkandelo\n".utf8)
+            case .locks: return vfs.locksText()
             }
         }
         guard let (pid, kind, fd) = ProcFS.decode(ino) else { throw .errno(.EISDIR) }

@@ -107,6 +107,11 @@ public final class VFS {
     public var onImageChange: ((ImageChange) -> Void)?
     /// Opening a FIFO node (the pipe implementation provides it). Nil: ENXIO.
     public var openFifo: ((GuestThread, VNode, Int32) throws(SyscallError) -> OpenFile)?
+    /// Advisory locks of every file (Syscalls/Locks.swift). The service replaces it with the
+    /// table its FUSE mount uses, so host and guest locks exclude each other.
+    public var locks = FileLocks()
+    /// Host descriptors that carry guests' locks on `--bind` files to the host (Locks.swift).
+    let hostLockFDs = HostLockDescriptors()
     /// Monotonic nanoseconds at creation (/proc/uptime, /proc/PID/stat start times).
     public let bootNanos: UInt64
     /// The bounce buffer between SharedFS files and guest memory (one loop thread: one

@@ -169,9 +169,19 @@ import VFSImage
         #expect(h.sys(__NR_fcntl64, 4, 1) == 1 && h.sys(__NR_fcntl64, 6, 1) == 0)
         #expect(h.sys(__NR_close_range, 5, -1, 0) == 0)
         #expect(h.process.files.entries.keys.sorted() == [0, 1, 2, 3, 4])
-        #expect(h.sys(__NR_flock, 3, 2) == 0)
-        #expect(h.sys(__NR_flock, 3, 3) == err(.EINVAL))
-        #expect(h.sys(__NR_fadvise64_64, 3, 0, 0, 0, 0, 4) == 0)
+        // flock is per open file description: fds 3 and 4 are two opens of /etc/motd.
+        #expect(h.sys(__NR_flock, 3, 2) == 0, "LOCK_EX")
+        #expect(h.sys(__NR_flock, 4, 1 | 4) == err(.EAGAIN), "LOCK_SH|LOCK_NB on another description")
+        #expect(h.sys(__NR_flock, 4, 1) == -10_000, "a blocking LOCK_SH waits")
+        h.kernel.runCleanups(h.t)
+        #expect(h.sys(__NR_flock, 3, 1) == 0, "converted to LOCK_SH")
+        #expect(h.sys(__NR_flock, 4, 1 | 4) == 0, "shared with shared")
+        #expect(h.sys(__NR_flock, 4, 2 | 4) == err(.EAGAIN))
+        #expect(h.sys(__NR_close, 3) == 0)
+        #expect(h.sys(__NR_flock, 4, 2 | 4) == 0, "the last close of fd 3's description released it")
+        #expect(h.sys(__NR_flock, 3, 2) == err(.EBADF))
+        #expect(h.sys(__NR_flock, 4, 3) == err(.EINVAL))
+        #expect(h.sys(__NR_fadvise64_64, 4, 0, 0, 0, 0, 4) == 0)
         #expect(h.sys(__NR_fadvise64_64, 1, 0, 0, 0, 0, 4) == err(.ESPIPE))
     }
 }
