@@ -50,6 +50,8 @@ public final class Kernel {
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
     var nextPipeID: UInt64 = 0
+    /// eventfd-id of the next eventfd (fdinfo).
+    var nextEventFDID = 0
     /// Reaped processes whose forked runner has not said hello yet (Spawn.swift `reap`).
     var unborn: [ObjectIdentifier: Process] = [:]
     /// Named pipes open now, by node (Fifo.swift).
@@ -80,7 +82,8 @@ public final class Kernel {
         self.hostname = withUnsafeBytes(of: &uts.nodename) { Array($0.prefix { $0 != 0 }) }
         for table in [Kernel.fileSyscalls(), Kernel.processSyscalls(), Kernel.memorySyscalls(),
                       Kernel.timeSyscalls(), Kernel.signalSyscalls(), Kernel.miscSyscalls(),
-                      Kernel.forkExecSyscalls(), Kernel.pollSyscalls()] {
+                      Kernel.forkExecSyscalls(), Kernel.pollSyscalls(), Kernel.eventSyscalls(),
+                      Kernel.epollSyscalls()] {
             for (nr, h) in table where nr >= 0 && Int(nr) < handlers.count { handlers[Int(nr)] = h }
         }
         runnerHandlers = Kernel.runnerSyscalls().merging(Kernel.forkRunnerSyscalls()) { a, _ in a }

@@ -29,6 +29,10 @@ public final class HostFile: OpenFile {
     deinit { buffer.deallocate() }
 
     public override func release() {
+        if let a = armed {
+            armed = nil
+            kernel.ring.cancel(a.token)
+        }
         if ownsFD { close(fd) }
     }
 
@@ -57,6 +61,7 @@ public final class HostFile: OpenFile {
             let r = Glibc.read(fd, chunk.baseAddress, n)
             if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
             try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
+            transferred()
             return r
         }
         if isNonBlocking { throw .errno(.EAGAIN) }
@@ -83,7 +88,8 @@ public final class HostFile: OpenFile {
         let k = kernel
         // weak t: the operation may complete after the thread is gone (a signal ended the
         // process while it waited, and its parent reaped it).
-        let token = submit(k) { [weak t] r in
+        let token = submit(k) { [weak t, weak self] r in
+            self?.transferred()
             guard let t, t.serial == serial && t.inCall else { return }
             t.interrupt = nil
             k.complete(t, r)
@@ -117,6 +123,7 @@ public final class HostFile: OpenFile {
         let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
         if isNonBlocking || ready(Int16(POLLOUT)) {
             let r = Glibc.write(fd, chunk.baseAddress, n)
+            transferred()
             if r < 0 {
                 if errno == EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
                 throw .errno(LinuxErrno(rawValue: errno))
@@ -174,9 +181,68 @@ public final class HostFile: OpenFile {
         if ftruncate(fd, off_t(size)) != 0 { throw .errno(LinuxErrno(rawValue: errno)) }
     }
 
-    public override func poll(_ events: Int16) -> Int16 {
-        var p = pollfd(fd: fd, events: events, revents: 0)
-        return Glibc.poll(&p, 1, 0) > 0 ? p.revents : 0
+    // MARK: readiness
+    //
+    // The host descriptor's readiness is the host's: asked with poll(2) at timeout 0, and
+    // watched with one io_uring poll at a time for what the waiters want and is not ready
+    // yet (so a level that stays ready never spins the loop). The poll is re-armed when
+    // someone looks at the readiness, when a waiter registers, and after each completion.
+
+    private let events = WaitQueue()
+    /// The io_uring poll in flight: its token, mask and generation (a cancelled or stale
+    /// completion is recognised by the generation).
+    private var armed: (token: UInt64, mask: UInt32, generation: UInt64)?
+    private var generation: UInt64 = 0
+
+    private func hostReadiness() -> UInt32 {
+        var p = pollfd(fd: fd, events: Int16(truncatingIfNeeded: Events.all), revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0 ? UInt32(UInt16(bitPattern: p.revents)) : 0
+    }
+
+    public override func readiness(_ t: GuestThread) -> UInt32 {
+        let r = hostReadiness()
+        rearm(ready: r)
+        return r
+    }
+
+    public override var readinessQueue: WaitQueue? { events }
+
+    public override func watch(_ w: Waiter, _ t: GuestThread) -> Bool {
+        events.add(w)
+        rearm(ready: hostReadiness())
+        return true
+    }
+
+    public override func unwatch(_ w: Waiter) {
+        events.remove(w)
+        rearm(ready: hostReadiness())
+    }
+
+    /// Keeps one host poll in flight for the events waited for that are not ready now.
+    private func rearm(ready: UInt32) {
+        let want = events.wantedEvents & (Events.in | Events.pri | Events.out | Events.rdnorm | Events.wrnorm) & ~ready
+        if let a = armed {
+            if a.mask == want { return }
+            armed = nil
+            kernel.ring.cancel(a.token)
+        }
+        // An error or hangup is final: nothing more to wait for (a poll would spin).
+        guard want != 0, ready & (Events.err | Events.hup) == 0 else { return }
+        generation += 1
+        let g = generation
+        armed = (0, want, g)
+        let token = kernel.ring.poll(fd: fd, events: want) { [weak self] r in
+            guard let self, let a = self.armed, a.generation == g else { return }
+            self.armed = nil
+            if r > 0 { self.events.notify(UInt32(r)) }
+            if r >= 0 || r == -ECANCELED { self.rearm(ready: self.hostReadiness()) }
+        }
+        if armed?.generation == g { armed!.token = token }
+    }
+
+    /// After a transfer readiness may have dropped: watch again for what is now missing.
+    private func transferred() {
+        if !events.isEmpty { rearm(ready: hostReadiness()) }
     }
 
     /// Terminal ioctls, passed to the host descriptor with the guest's bytes.
