@@ -2,10 +2,10 @@
 //
 //   read   8 bytes or more (EINVAL below); blocks while the counter is 0; returns the
 //          counter and zeroes it, or with EFD_SEMAPHORE returns 1 and decrements it
-//   write  8 bytes or more (EINVAL below); 0xffffffffffffffff is EINVAL; blocks while
-//          adding would pass 0xfffffffffffffffe; adds
-//   poll   POLLIN while the counter is > 0; POLLOUT while 1 can still be added;
-//          POLLERR if it ever reached the maximum (only a reader racing an overflow sees it)
+//   write  exactly 8 bytes (EINVAL otherwise, as since Linux 6.10); 0xffffffffffffffff is
+//          EINVAL; blocks while adding would pass 0xfffffffffffffffe; adds
+//   poll   POLLIN while the counter is > 0; POLLOUT while 1 can still be added (Linux's
+//          POLLERR needs a counter of all ones, which no write can make)
 //
 // Reads notify writers (POLLOUT) and writes notify readers (POLLIN) on one queue; blocked
 // calls wait on the same queue and re-run.
@@ -44,7 +44,7 @@ public final class EventFD: OpenFile {
     }
 
     public override func write(_ t: GuestThread, from addr: UInt32, count n: Int, at position: Int64?) throws(SyscallError) -> Int {
-        if n < 8 { throw .errno(.EINVAL) }
+        if n != 8 { throw .errno(.EINVAL) }
         let value: UInt64 = try t.memory.load(addr)
         if value == UInt64.max { throw .errno(.EINVAL) }
         if EventFD.maximum - count < value {
@@ -63,7 +63,6 @@ public final class EventFD: OpenFile {
     public override func readiness(_ t: GuestThread) -> UInt32 {
         var r: UInt32 = 0
         if count > 0 { r |= Events.readable }
-        if count == EventFD.maximum { r |= Events.err }
         if count < EventFD.maximum { r |= Events.writable }
         return r
     }

@@ -33,7 +33,8 @@ extension Kernel {
         let epfd = t.arg(0), op = t.arg(1), fd = t.arg(2), evAddr = t.uarg(3)
         var events: UInt32 = 0, data: UInt64 = 0
         if op != EPOLL_CTL_DEL {
-            events = try t.memory.load(evAddr)
+            // POLLERR and POLLHUP are always reported (and fdinfo shows them in the mask).
+            events = try t.memory.load(evAddr) | Events.err | Events.hup
             data = try t.memory.load(t.memory.field(evAddr, 8))
         }
         let epFile = try t.process.files.get(epfd)
