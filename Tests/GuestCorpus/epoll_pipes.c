@@ -6,10 +6,15 @@
 #include "corpus.h"
 #include <fcntl.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static volatile sig_atomic_t alarmed;
+static void on_alarm(int s) { alarmed = s; }
 
 static int ep_wait(int ep, int timeout_ms, const char *what)
 {
@@ -137,6 +142,8 @@ int main(void)
     /* Errors. */
     int f = open("input.txt", O_RDONLY);
     ctl(ep, EPOLL_CTL_ADD, f, EPOLLIN, 0, "regular file");
+    ctl(ep, EPOLL_CTL_ADD, 0, EPOLLIN, 0, "stdin (/dev/null, a host descriptor)");
+    ctl(ep, EPOLL_CTL_ADD, 1, EPOLLOUT, 0, "stdout (a regular file)");
     int devnull = open("/dev/null", O_RDONLY);
     ctl(ep, EPOLL_CTL_ADD, devnull, EPOLLIN, 0, "/dev/null");
     ctl(ep, EPOLL_CTL_ADD, ep, EPOLLIN, 0, "itself");
@@ -191,6 +198,40 @@ int main(void)
     ep_wait(shared, 0, "parent sees the child's item");
     ctl(shared, EPOLL_CTL_ADD, p[0], EPOLLIN, 13, "parent adds the same");
     drain(p[0]);
+
+    /* epoll_pwait2: a timespec timeout (NULL: none). */
+    struct timespec tmo = { 0, 20000000 };
+    r = syscall(SYS_epoll_pwait2, shared, evs, 1, &tmo, NULL, 8);
+    printf("pwait2 idle with 20ms: %d\n", r);
+    write(p[1], "g", 1);
+    r = syscall(SYS_epoll_pwait2, shared, evs, 1, NULL, NULL, 8);
+    printf("pwait2 ready, no timeout: %d data=%llu\n", r, (unsigned long long)evs[0].data.u64);
+    drain(p[0]);
+    tmo.tv_nsec = 2000000000;
+    r = syscall(SYS_epoll_pwait2, shared, evs, 1, &tmo, NULL, 8);
+    printf("pwait2 bad timespec: %d %s\n", r, errname(errno));
+
+    /* A signal interrupts epoll_wait with EINTR, even with SA_RESTART. */
+    struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+    sigaction(SIGALRM, &sa, 0);
+    struct itimerval it = { .it_value = { 0, 50000 } };
+    setitimer(ITIMER_REAL, &it, 0);
+    r = epoll_wait(shared, evs, 1, -1);
+    printf("interrupted wait: %d %s alarmed=%d\n", r, errname(errno), alarmed);
+
+    /* epoll_pwait's mask: SIGUSR1 blocked outside, let in during the wait. */
+    sigset_t block, during;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, 0);
+    struct sigaction su = { .sa_handler = on_alarm };
+    sigaction(SIGUSR1, &su, 0);
+    alarmed = 0;
+    kill(getpid(), SIGUSR1);
+    printf("blocked: alarmed=%d\n", alarmed);
+    sigemptyset(&during);
+    r = epoll_pwait(shared, evs, 1, -1, &during);
+    printf("pwait with an empty mask: %d %s alarmed=%d\n", r, errname(errno), alarmed);
 
     /* /proc: the link name and fdinfo's tfd line. */
     char path[64], link[64];

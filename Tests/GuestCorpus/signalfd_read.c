@@ -94,6 +94,12 @@ int main(void)
     r = epoll_wait(ep, &out, 1, 0);
     printf("epoll after kill: %d data=%u\n", r, out.data.u32);
     rd(fd, "read");
+    ev.events = EPOLLIN | EPOLLET;
+    epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+    kill(getpid(), SIGUSR1);
+    printf("ET after kill: %d\n", epoll_wait(ep, &out, 1, 0));
+    printf("ET again, unread: %d\n", epoll_wait(ep, &out, 1, 0));
+    rd(fd, "read");
     int bfd = signalfd(-1, &m, 0);
     pid_t parent = getpid();
     fflush(stdout);

@@ -89,6 +89,22 @@ int main(void)
     n = read(fd, small, sizeof small);
     printf("short read: %zd %s\n", n, errname(errno));
 
+    /* Edge-triggered: one report per expiration, none while the count is unread. */
+    int ep = epoll_create1(0);
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out;
+    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    its.it_interval.tv_nsec = 0;
+    its.it_value.tv_nsec = 10000000;
+    timerfd_settime(fd, 0, &its, 0);
+    int got = epoll_wait(ep, &out, 1, 5000);
+    printf("ET expiry: %d\n", got);
+    printf("ET again, unread: %d\n", epoll_wait(ep, &out, 1, 0));
+    n = read(fd, &v, sizeof v);
+    printf("ET read %zd count=%llu\n", n, (unsigned long long)v);
+    timerfd_settime(fd, 0, &its, 0);
+    printf("ET re-armed expiry: %d\n", epoll_wait(ep, &out, 1, 5000));
+    read(fd, &v, sizeof v);
+
     /* Errors. */
     int r = timerfd_create(12345, 0);
     printf("bad clock: %d %s\n", r, errname(errno));

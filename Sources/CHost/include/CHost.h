@@ -14,6 +14,7 @@ long chost_vm_read(int pid, void *local, uint64_t remote, size_t len);
 long chost_vm_write(int pid, const void *local, uint64_t remote, size_t len);
 int chost_memfd(const char *name);          /* MFD_CLOEXEC; -errno on failure */
 int chost_eventfd(void);                    /* EFD_CLOEXEC|EFD_NONBLOCK */
+int chost_pollable(int fd);                 /* 1: has a poll method, 0: not (EPERM), <0: -errno */
 int chost_signalfd(const void *sigset);     /* SFD_CLOEXEC; sigset is a sigset_t * */
 int chost_pidfd_open(int pid);
 /* sched_{set,get}affinity of host thread `tid` (behind _GNU_SOURCE); -errno on failure. */

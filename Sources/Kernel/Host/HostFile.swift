@@ -207,6 +207,12 @@ public final class HostFile: OpenFile {
 
     public override var readinessQueue: WaitQueue? { events }
 
+    /// Whether the host file has a poll method, asked once of a host epoll set: /dev/null
+    /// and regular files have none, and epoll_ctl refuses them with EPERM as on the host.
+    private lazy var hostPollable: Bool = chost_pollable(fd) != 0
+
+    public override var isWatchable: Bool { hostPollable }
+
     public override func watch(_ w: Waiter, _ t: GuestThread) -> Bool {
         events.add(w)
         rearm(ready: hostReadiness())
