@@ -90,6 +90,11 @@ int chost_ioctl_int(int fd, unsigned long request, long arg) {
     return r < 0 ? -errno : r;
 }
 
+int chost_membarrier(int cmd) {
+    long r = syscall(SYS_membarrier, cmd, 0, 0);
+    return r < 0 ? -errno : (int)r;
+}
+
 long chost_getrandom(void *buf, size_t len) {
     long n = syscall(SYS_getrandom, buf, len, 0);
     return n < 0 ? -errno : n;

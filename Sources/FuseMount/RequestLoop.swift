@@ -20,11 +20,9 @@
 // files 3.3x faster and 4 KiB O_DIRECT reads 2.8x faster (scripts/bench-fuse.sh), at the
 // cost of at most 50 µs of CPU per idle period. `-o spin=0` turns it off.
 //
-// Joining the service's io_uring loop (the kernel issue) needs no change to the operations:
-// that loop keeps an IORING_OP_POLL_ADD (or a READ into a registered buffer) on
-// `fileDescriptor`, and on completion calls `serveAvailableRequests()` — or, having read the
-// request itself, `fuse_session_process_buf` on a fuse_buf over those bytes — on the one
-// thread that owns the SharedFS; the eventfd becomes one more poll entry of that ring.
+// The service does not use this loop: it serves the mount from its own io_uring loop
+// through ExternalLoop.swift (a poll on `fileDescriptor`, then `serveAvailableRequests()`
+// on the one thread that owns the SharedFS). The operations are the same in both.
 //
 // Why invalidations never run on this thread: see Invalidator.swift.
 

@@ -14,8 +14,6 @@ import Testing
         let h = try Harness()
         let pty = PseudoTerminal(kernel: h.kernel, index: 6)
         _ = try h.process.files.install(pty.openSlave(), at: 10, cloexec: false)
-        for (nr, f) in Kernel.epollSyscalls() { h.handlers[nr] = f }
-        for (nr, f) in Kernel.pollSyscalls() { h.handlers[nr] = f }
         return (h, pty)
     }
 

@@ -102,7 +102,8 @@ final class Harness {
         processes[7] = process
         vfs.processLookup = { [unowned self] pid in self.processes[pid] }
         vfs.processList = { [unowned self] in Array(self.processes.values) }
-        for (nr, h) in Kernel.fileSyscalls() { handlers[nr] = h }
+        // Every handler of the kernel's one table (Syscalls/SyscallTable.swift).
+        for e in Kernel.syscallTable { if let h = e.status.handler { handlers[e.nr] = h } }
     }
 
     deinit {

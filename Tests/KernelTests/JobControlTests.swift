@@ -18,8 +18,6 @@ private final class Family {
         h = try Harness()
         parent = h.process
         h.kernel.processes[parent.pid] = parent
-        for (nr, hd) in Kernel.processSyscalls() { h.handlers[nr] = hd }
-        for (nr, hd) in Kernel.signalSyscalls() { h.handlers[nr] = hd }
     }
 
     deinit { for s in slots { s.deallocate() } }

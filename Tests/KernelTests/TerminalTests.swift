@@ -245,9 +245,6 @@ private extension Harness {
         let pty = PseudoTerminal(kernel: kernel, index: 4, owner: 1000)
         _ = try process.files.install(pty.openSlave(), at: 10, cloexec: false)
         try pty.makeControllingTerminal(of: process)
-        for (nr, h) in Kernel.processSyscalls() { handlers[nr] = h }
-        for (nr, h) in Kernel.signalSyscalls() { handlers[nr] = h }
-        for (nr, h) in Kernel.pollSyscalls() { handlers[nr] = h }
         return pty
     }
 

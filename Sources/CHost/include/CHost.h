@@ -30,6 +30,8 @@ int chost_pidfd_exit_status(int pidfd);
 int chost_ioctl_ptr(int fd, unsigned long request, void *arg);   /* -errno on failure */
 int chost_ioctl_int(int fd, unsigned long request, long arg);
 long chost_getrandom(void *buf, size_t len);      /* bytes or -errno */
+/* membarrier(2) of the host (cmd, flags 0): its result or -errno. */
+int chost_membarrier(int cmd);
 
 /* io_uring through liburing, behind an opaque handle: liburing.h defines _GNU_SOURCE and
  * _XOPEN_SOURCE, which changes glibc's structures; kept out of every Swift-visible module

@@ -40,6 +40,7 @@ extension Kernel {
             return (m, m)
         case 4: return (0, Kernel.RLIM_INFINITY64)                  // RLIMIT_CORE
         case 6: return (4096, 4096)                                  // RLIMIT_NPROC
+        case 8: return (0, 0)                    // RLIMIT_MEMLOCK: nothing can be locked (mlock is EPERM)
         default: return (Kernel.RLIM_INFINITY64, Kernel.RLIM_INFINITY64)
         }
     }

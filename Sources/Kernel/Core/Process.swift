@@ -95,6 +95,8 @@ public final class Process {
     public var isSubreaper = false
     public var noNewPrivs = false
     public var dumpable = true
+    /// membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_* bits): kept across fork, cleared by exec.
+    public var membarrierRegistered: Int32 = 0
     /// The signal the parent gets when this process ends (SIGCHLD for fork; clone's low byte).
     public var exitSignal: Int32 = 17
     /// Woken whenever a child changes state (wait4 sleeps here).
@@ -129,6 +131,8 @@ public final class GuestThread {
     public var sigword: UInt32 = 0
     /// set_tid_address / CLONE_CHILD_CLEARTID.
     public var clearChildTid: UInt32 = 0
+    /// CLONE_CHILD_SETTID of a forked child: where its hello stores its tid.
+    var setChildTid: UInt32 = 0
     /// Blocked signals (64-bit mask, bit n-1 = signal n).
     public var sigmask: UInt64 = 0
     /// Signals sent to this thread alone (tkill, tgkill), and who sent them; the
@@ -250,21 +254,17 @@ public final class RunnerLink {
     /// The channel mapping (KCH_SIZE bytes) and its memfd.
     let channel: UnsafeMutableRawPointer
     let channelFD: Int32
-    /// Unix socket to the runner for file-descriptor passing (unused: memfds travel from
-    /// the runner to the kernel with pidfd_getfd, Documentation/sandbox.md).
-    let socket: Int32
     /// A forked child's link before its hello: the host pid of the runner told to fork it.
     var forkParent: pid_t = 0
     /// The forking runner died and this child never said hello in the grace period: it
     /// counts as killed before it started (Spawn.swift abandonUnbornChildren).
     var abandoned = false
 
-    init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32, socket: Int32) {
+    init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32) {
         self.hostPid = hostPid
         self.pidfd = pidfd
         self.channel = channel
         self.channelFD = channelFD
-        self.socket = socket
     }
 
     var header: UnsafeMutablePointer<kch_header> { kch_header_of(channel) }

@@ -258,7 +258,7 @@ extension Kernel {
             throw .errno(LinuxErrno(rawValue: -pidfd))
         }
         kch_header_of(channel.base).pointee.runner_pid = UInt32(pid)
-        return RunnerLink(hostPid: pid, pidfd: pidfd, channel: channel.base, channelFD: channel.fd, socket: -1)
+        return RunnerLink(hostPid: pid, pidfd: pidfd, channel: channel.base, channelFD: channel.fd)
     }
 
     /// Reaps the runner when it ends; if the process had not exited through exit_group,

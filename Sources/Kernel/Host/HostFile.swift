@@ -11,7 +11,6 @@ import VFSImage
 public final class HostFile: OpenFile {
     public let fd: Int32
     let kernel: Kernel
-    let ownsFD: Bool
     private var buffer: UnsafeMutableRawBufferPointer
     private static let bufferSize = 1 << 16
 
@@ -21,7 +20,6 @@ public final class HostFile: OpenFile {
         if copy < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
         self.fd = copy
         self.kernel = kernel
-        self.ownsFD = true
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: HostFile.bufferSize, alignment: 64)
         super.init(flags: flags)
     }
@@ -33,7 +31,7 @@ public final class HostFile: OpenFile {
             armed = nil
             kernel.ring.cancel(a.token)
         }
-        if ownsFD { close(fd) }
+        close(fd)
     }
 
     public override var isTerminal: Bool { isatty(fd) == 1 }

@@ -13,13 +13,6 @@ extension Kernel {
     static let EPOLL_CTL_ADD: Int32 = 1, EPOLL_CTL_DEL: Int32 = 2, EPOLL_CTL_MOD: Int32 = 3
     static let epollEventSize = 16
 
-    static func epollSyscalls() -> [(Int32, Handler)] {
-        [(__NR_epoll_create1, sys_epoll_create1),
-         (__NR_epoll_ctl, sys_epoll_ctl),
-         (__NR_epoll_pwait, sys_epoll_pwait),
-         (__NR_epoll_pwait2, sys_epoll_pwait2)]
-    }
-
     /// epoll_create1(flags): a new epoll instance (EPOLL_CLOEXEC is O_CLOEXEC).
     static func sys_epoll_create1(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.arg(0)

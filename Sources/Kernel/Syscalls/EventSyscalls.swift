@@ -7,14 +7,6 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func eventSyscalls() -> [(Int32, Handler)] {
-        [(__NR_eventfd2, sys_eventfd2),
-         (__NR_timerfd_create, sys_timerfd_create),
-         (__NR_timerfd_settime64, sys_timerfd_settime),
-         (__NR_timerfd_gettime64, sys_timerfd_gettime),
-         (__NR_signalfd4, sys_signalfd4)]
-    }
-
     /// eventfd2(initval, flags): a new eventfd (EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC).
     static func sys_eventfd2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let initial = t.uarg(0), flags = t.arg(1)

@@ -9,41 +9,6 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func fileSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_openat, sys_openat),
-            (__NR_close, sys_close),
-            (__NR_close_range, sys_close_range),
-            (__NR_read, sys_read),
-            (__NR_write, sys_write),
-            (__NR_readv, sys_readv),
-            (__NR_writev, sys_writev),
-            (__NR_pread64, sys_pread64),
-            (__NR_pwrite64, sys_pwrite64),
-            (__NR_preadv, sys_preadv),
-            (__NR_pwritev, sys_pwritev),
-            (__NR_preadv2, sys_preadv2),
-            (__NR_pwritev2, sys_pwritev2),
-            (__NR__llseek, sys_llseek),
-            (__NR_dup, sys_dup),
-            (__NR_dup3, sys_dup3),
-            (__NR_fcntl64, sys_fcntl64),
-            (__NR_ioctl, sys_ioctl),
-            (__NR_getdents64, sys_getdents64),
-            (__NR_fsync, sys_fsync),
-            (__NR_fdatasync, sys_fsync),
-            (__NR_syncfs, sys_fsync),
-            (__NR_sync, sys_sync),
-            (__NR_ftruncate64, sys_ftruncate64),
-            (__NR_fallocate, sys_fallocate),
-            (__NR_sendfile64, sys_sendfile64),
-            (__NR_copy_file_range, sys_copy_file_range),
-            (__NR_fadvise64_64, sys_fadvise64_64),
-            (__NR_readahead, sys_fd_noop),
-            (__NR_sync_file_range, sys_sync_file_range),
-            (__NR_flock, sys_flock),
-        ] + pathSyscalls()
-    }
 
     // MARK: argument helpers
 
@@ -100,6 +65,7 @@ extension Kernel {
 
     // MARK: open and close
 
+    /// openat(2): opens or creates a file relative to a directory descriptor.
     static func sys_openat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let dirfd = t.arg(0), flags = t.arg(2), mode = t.uarg(3)
         let path = try pathArg(t, 1)
@@ -108,11 +74,13 @@ extension Kernel {
         return try t.process.files.install(f, cloexec: flags & OpenFlags.O_CLOEXEC != 0)   // (releases f on failure)
     }
 
+    /// close(2): releases a descriptor.
     static func sys_close(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try t.process.files.close(t.arg(0))
         return 0
     }
 
+    /// close_range(2): closes, or marks close-on-exec, a range of descriptors.
     static func sys_close_range(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let first = t.uarg(0), last = t.uarg(1), flags = t.uarg(2)
         let UNSHARE: UInt32 = 2, CLOEXEC: UInt32 = 4
@@ -126,6 +94,7 @@ extension Kernel {
 
     // MARK: read and write
 
+    /// read(2): reads at the file offset.
     static func sys_read(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -133,6 +102,7 @@ extension Kernel {
         return Int32(try f.read(t, into: t.uarg(1), count: n, at: nil))
     }
 
+    /// write(2): writes at the file offset (the end with O_APPEND).
     static func sys_write(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -140,6 +110,7 @@ extension Kernel {
         return Int32(try f.write(t, from: t.uarg(1), count: n, at: nil))
     }
 
+    /// readv(2): read(2) into a vector of buffers.
     static func sys_readv(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -147,6 +118,7 @@ extension Kernel {
         return Int32(try f.readv(t, iov, at: nil))
     }
 
+    /// writev(2): write(2) from a vector of buffers.
     static func sys_writev(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -154,6 +126,7 @@ extension Kernel {
         return Int32(try f.writev(t, iov, at: nil))
     }
 
+    /// pread64(2): reads at a given position without moving the offset.
     static func sys_pread64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canRead { throw .errno(.EBADF) }
@@ -164,6 +137,7 @@ extension Kernel {
         return Int32(try f.read(t, into: t.uarg(1), count: n, at: pos))
     }
 
+    /// pwrite64(2): writes at a given position without moving the offset.
     static func sys_pwrite64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         if !f.canWrite { throw .errno(.EBADF) }
@@ -186,10 +160,12 @@ extension Kernel {
         return Int32(write ? try f.writev(t, iov, at: pos) : try f.readv(t, iov, at: pos))
     }
 
+    /// preadv(2): pread64(2) into a vector of buffers.
     static func sys_preadv(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try positionedVector(t, write: false, pos: t.arg64(3), current: false)
     }
 
+    /// pwritev(2): pwrite64(2) from a vector of buffers.
     static func sys_pwritev(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try positionedVector(t, write: true, pos: t.arg64(3), current: false)
     }
@@ -232,11 +208,13 @@ extension Kernel {
 
     // MARK: descriptors
 
+    /// dup(2): the lowest free descriptor for the same open file description.
     static func sys_dup(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         return try t.process.files.install(f, cloexec: false)
     }
 
+    /// dup3(2): the open file description at a chosen descriptor, optionally close-on-exec.
     static func sys_dup3(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = t.arg(0), new = t.arg(1), flags = t.arg(2)
         if flags & ~OpenFlags.O_CLOEXEC != 0 { throw .errno(.EINVAL) }
@@ -246,6 +224,7 @@ extension Kernel {
         return new
     }
 
+    /// fcntl64(2): descriptor and status flags, duplication, owner, locks.
     static func sys_fcntl64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fd = t.arg(0), cmd = t.arg(1), arg = t.arg(2)
         let files = t.process.files
@@ -302,6 +281,7 @@ extension Kernel {
         }
     }
 
+    /// ioctl(2): terminal, FIONREAD/FIONBIO/FIOCLEX-family requests.
     static func sys_ioctl(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fd = t.arg(0), req = t.uarg(1), arg = t.uarg(2)
         let files = t.process.files
@@ -335,6 +315,7 @@ extension Kernel {
         }
     }
 
+    /// getdents64(2): directory entries as struct linux_dirent64.
     static func sys_getdents64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let count = Int(min(t.uarg(2), 0x7fff_f000))
@@ -343,17 +324,20 @@ extension Kernel {
 
     // MARK: sync, size
 
+    /// fsync(2): makes the file's data and metadata durable.
     static func sys_fsync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         try f.sync(t)
         return 0
     }
 
+    /// sync(2): makes every filesystem durable.
     static func sys_sync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         if let hook = k.vfs.onSync { try hook(t) }
         return 0
     }
 
+    /// ftruncate64(2): sets the size of an open file.
     static func sys_ftruncate64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let length = t.arg64(1)
@@ -458,6 +442,7 @@ extension Kernel {
 
     // MARK: advice and locks (accepted, nothing to do)
 
+    /// fadvise64_64(2): checks the arguments; advice is a hint with nothing to act on.
     static func sys_fadvise64_64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let advice = t.arg(5)
@@ -479,11 +464,13 @@ extension Kernel {
         return 0
     }
 
-    static func sys_fd_noop(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+    /// readahead(2): checks the descriptor; there is no page cache to fill.
+    static func sys_readahead(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         _ = try ioFile(t, t.arg(0))
         return 0
     }
 
+    /// flock(2): checks the arguments only (no lock is taken yet).
     static func sys_flock(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         _ = try ioFile(t, t.arg(0))
         let op = t.arg(1)

@@ -6,36 +6,6 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func pathSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_statx, sys_statx),
-            (__NR_fstatat64, sys_fstatat64),
-            (__NR_fstat64, sys_fstat64),
-            (__NR_statfs64, sys_statfs64),
-            (__NR_fstatfs64, sys_fstatfs64),
-            (__NR_mkdirat, sys_mkdirat),
-            (__NR_mknodat, sys_mknodat),
-            (__NR_unlinkat, sys_unlinkat),
-            (__NR_renameat, sys_renameat),
-            (__NR_renameat2, sys_renameat2),
-            (__NR_linkat, sys_linkat),
-            (__NR_symlinkat, sys_symlinkat),
-            (__NR_readlinkat, sys_readlinkat),
-            (__NR_fchmodat, sys_fchmodat),
-            (__NR_fchmod, sys_fchmod),
-            (__NR_fchownat, sys_fchownat),
-            (__NR_fchown, sys_fchown),
-            (__NR_utimensat_time64, sys_utimensat),
-            (__NR_truncate64, sys_truncate64),
-            (__NR_faccessat, sys_faccessat),
-            (__NR_faccessat2, sys_faccessat2),
-            (__NR_chdir, sys_chdir),
-            (__NR_fchdir, sys_fchdir),
-            (__NR_chroot, sys_chroot),
-            (__NR_getcwd, sys_getcwd),
-            (__NR_umask, sys_umask),
-        ]
-    }
 
     /// A path argument that may be NULL with AT_EMPTY_PATH (statx since Linux 6.11).
     static func optionalPathArg(_ t: GuestThread, _ i: Int, emptyPath: Bool) throws(SyscallError) -> [UInt8] {
@@ -45,6 +15,7 @@ extension Kernel {
 
     // MARK: stat
 
+    /// statx(2): extended file status by path or descriptor.
     static func sys_statx(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let dirfd = t.arg(0), flags = t.arg(2), mask = t.uarg(3), buf = t.uarg(4)
         let known = AtFlags.SYMLINK_NOFOLLOW | AtFlags.NO_AUTOMOUNT | AtFlags.EMPTY_PATH | AtFlags.STATX_SYNC_TYPE
@@ -61,6 +32,7 @@ extension Kernel {
         return 0
     }
 
+    /// fstatat64(2): struct stat64 by path relative to a directory descriptor.
     static func sys_fstatat64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let dirfd = t.arg(0), buf = t.uarg(2), flags = t.arg(3)
         if flags & ~(AtFlags.SYMLINK_NOFOLLOW | AtFlags.NO_AUTOMOUNT | AtFlags.EMPTY_PATH) != 0 { throw .errno(.EINVAL) }
@@ -72,6 +44,7 @@ extension Kernel {
         return 0
     }
 
+    /// fstat64(2): struct stat64 of an open file.
     static func sys_fstat64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         try t.memory.write(t.uarg(1), StatABI.stat64(try f.stat(t)))
@@ -83,6 +56,7 @@ extension Kernel {
         return Int(raw)
     }
 
+    /// statfs64(2): filesystem statistics by path.
     static func sys_statfs64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let size = try statfsSize(t.uarg(1))
         let path = try pathArg(t, 0)
@@ -91,6 +65,7 @@ extension Kernel {
         return 0
     }
 
+    /// fstatfs64(2): filesystem statistics of an open file.
     static func sys_fstatfs64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         let size = try statfsSize(t.uarg(1))
@@ -102,18 +77,21 @@ extension Kernel {
 
     // MARK: namespace
 
+    /// mkdirat(2): creates a directory.
     static func sys_mkdirat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 1)
         try k.vfs.mkdir(t, dirfd: t.arg(0), path: path, mode: t.uarg(2))
         return 0
     }
 
+    /// mknodat(2): creates a regular file, FIFO or device node.
     static func sys_mknodat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 1)
         try k.vfs.mknod(t, dirfd: t.arg(0), path: path, mode: t.uarg(2), dev: t.uarg(3))
         return 0
     }
 
+    /// unlinkat(2): removes a name (AT_REMOVEDIR: a directory).
     static func sys_unlinkat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.arg(2)
         if flags & ~AtFlags.REMOVEDIR != 0 { throw .errno(.EINVAL) }
@@ -122,30 +100,35 @@ extension Kernel {
         return 0
     }
 
+    /// renameat(2): renames a path.
     static func sys_renameat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = try pathArg(t, 1), new = try pathArg(t, 3)
         try k.vfs.rename(t, olddirfd: t.arg(0), oldpath: old, newdirfd: t.arg(2), newpath: new, flags: 0)
         return 0
     }
 
+    /// renameat2(2): renameat(2) with RENAME_NOREPLACE / RENAME_EXCHANGE.
     static func sys_renameat2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = try pathArg(t, 1), new = try pathArg(t, 3)
         try k.vfs.rename(t, olddirfd: t.arg(0), oldpath: old, newdirfd: t.arg(2), newpath: new, flags: t.uarg(4))
         return 0
     }
 
+    /// linkat(2): makes a hard link.
     static func sys_linkat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = try pathArg(t, 1), new = try pathArg(t, 3)
         try k.vfs.link(t, olddirfd: t.arg(0), oldpath: old, newdirfd: t.arg(2), newpath: new, flags: t.arg(4))
         return 0
     }
 
+    /// symlinkat(2): makes a symbolic link.
     static func sys_symlinkat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let target = try pathArg(t, 0), path = try pathArg(t, 2)
         try k.vfs.symlink(t, target: target, dirfd: t.arg(1), path: path)
         return 0
     }
 
+    /// readlinkat(2): the target of a symbolic link.
     static func sys_readlinkat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let size = t.arg(3)
         if size <= 0 { throw .errno(.EINVAL) }
@@ -158,6 +141,7 @@ extension Kernel {
 
     // MARK: attributes
 
+    /// fchmodat(2): changes mode bits by path.
     static func sys_fchmodat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 1)
         let target = try k.vfs.target(t, dirfd: t.arg(0), path: path, follow: true, emptyPath: false)
@@ -165,12 +149,14 @@ extension Kernel {
         return 0
     }
 
+    /// fchmod(2): changes mode bits of an open file.
     static func sys_fchmod(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         if let n = f.node { try k.vfs.chmod(t, n, mode: t.uarg(1)) }
         return 0
     }
 
+    /// fchownat(2): changes owner and group by path.
     static func sys_fchownat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.arg(4)
         if flags & ~(AtFlags.SYMLINK_NOFOLLOW | AtFlags.EMPTY_PATH) != 0 { throw .errno(.EINVAL) }
@@ -182,6 +168,7 @@ extension Kernel {
         return 0
     }
 
+    /// fchown(2): changes owner and group of an open file.
     static func sys_fchown(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         if let n = f.node { try k.vfs.chown(t, n, uid: t.uarg(1), gid: t.uarg(2)) }
@@ -227,6 +214,7 @@ extension Kernel {
         return 0
     }
 
+    /// truncate64(2): sets the size of a file by path.
     static func sys_truncate64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 0)
         let length = t.arg64(1)
@@ -236,12 +224,14 @@ extension Kernel {
         return 0
     }
 
+    /// faccessat(2): permission check with the real ids.
     static func sys_faccessat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 1)
         try k.vfs.access(t, dirfd: t.arg(0), path: path, mode: t.uarg(2), flags: 0)
         return 0
     }
 
+    /// faccessat2(2): faccessat(2) with AT_EACCESS and AT_SYMLINK_NOFOLLOW.
     static func sys_faccessat2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.arg(3)
         let path = try optionalPathArg(t, 1, emptyPath: flags & AtFlags.EMPTY_PATH != 0)
@@ -251,6 +241,7 @@ extension Kernel {
 
     // MARK: cwd, root, umask
 
+    /// chdir(2): changes the working directory by path.
     static func sys_chdir(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 0)
         let n = try k.vfs.resolve(t, dirfd: AtFlags.FDCWD, path: path, followFinal: true)
@@ -258,6 +249,7 @@ extension Kernel {
         return 0
     }
 
+    /// fchdir(2): changes the working directory to an open directory.
     static func sys_fchdir(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try t.process.files.get(t.arg(0))
         guard let n = f.node else { throw .errno(.ENOTDIR) }
@@ -265,6 +257,7 @@ extension Kernel {
         return 0
     }
 
+    /// chroot(2): changes the root directory (root only).
     static func sys_chroot(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try pathArg(t, 0)
         let n = try k.vfs.resolve(t, dirfd: AtFlags.FDCWD, path: path, followFinal: true)
@@ -285,6 +278,7 @@ extension Kernel {
         return Int32(path.count + 1)
     }
 
+    /// umask(2): sets the file-creation mask and returns the old one.
     static func sys_umask(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = t.process.umask
         t.process.umask = t.uarg(0) & 0o777

@@ -26,68 +26,73 @@ extension Kernel {
     static let CLONE_SIGHAND: UInt32 = 0x800, CLONE_VFORK: UInt32 = 0x4000, CLONE_PARENT: UInt32 = 0x8000
     static let CLONE_THREAD: UInt32 = 0x10000, CLONE_SETTLS: UInt32 = 0x80000
     static let CLONE_PARENT_SETTID: UInt32 = 0x100000, CLONE_CHILD_CLEARTID: UInt32 = 0x200000
-    static let CLONE_CHILD_SETTID: UInt32 = 0x1000000
+    static let CLONE_CHILD_SETTID: UInt32 = 0x1000000, CLONE_PIDFD: UInt32 = 0x1000
 
-    static func forkExecSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_clone, sys_clone),
-            (__NR_execve, sys_execve),
-            (__NR_execveat, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
-                let path = try t.memory.cString(t.uarg(1))
-                if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
-                if path.isEmpty { throw .errno(.ENOSYS) }
-                return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
-            }),
-            (__NR_pipe2, sys_pipe2),
-        ]
+    /// execveat(2): execve(2) for absolute paths or AT_FDCWD-relative ones.
+    static func sys_execveat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
+        let path = try t.memory.cString(t.uarg(1))
+        if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
+        if path.isEmpty { throw .errno(.ENOSYS) }
+        return try k.execve(t, path: path, argvAddr: t.uarg(2), envpAddr: t.uarg(3))
     }
 
-    static func forkRunnerSyscalls() -> [Int32: Handler] {
-        [
-            KCH_NR_HELLO: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let p = t.process
-                guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
-                if p.state == .zombie {
-                    // Killed before it started: the runner exits at once (its parent runner
-                    // reaps it), and the kernel lets go of its channel.
-                    k.threads.removeAll { $0 === t }
-                    k.complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [UInt64(128 + Signal.SIGKILL)])
-                    r.releaseChannel()
-                    p.runner = nil
-                    k.onRunnerExit?(p)
-                    k.unborn[ObjectIdentifier(p)] = nil
-                    throw .suspended
-                }
-                let hostPid = t.arg(0)
-                let pidfd = chost_pidfd_open(hostPid)
-                if pidfd < 0 {
-                    k.exitProcess(p, waitStatus: Signal.SIGKILL)
-                    throw .suspended
-                }
-                r.hostPid = hostPid
-                r.pidfd = pidfd
-                p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
-                k.watchRunner(p, r)
-                return 0
-            },
-            KCH_NR_FORKFAIL: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if let child = k.processes[t.arg(0)], child.ppid == t.process.pid, child.runner?.hostPid == 0 {
-                    k.discardUnbornChild(child)
-                }
-                return 0
-            },
-        ]
+    /// KCH_NR_HELLO: a forked runner is up and tells its host pid.
+    static func sys_kch_hello(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let p = t.process
+        guard let r = p.runner, r.hostPid == 0 else { throw .errno(.EINVAL) }
+        if p.state == .zombie {
+            // Killed before it started: the runner exits at once (its parent runner
+            // reaps it), and the kernel lets go of its channel.
+            k.threads.removeAll { $0 === t }
+            k.complete(t, 0, action: KCH_ACT_EXIT.rawValue, actionArgs: [UInt64(128 + Signal.SIGKILL)])
+            r.releaseChannel()
+            p.runner = nil
+            k.onRunnerExit?(p)
+            k.unborn[ObjectIdentifier(p)] = nil
+            throw .suspended
+        }
+        let hostPid = t.arg(0)
+        let pidfd = chost_pidfd_open(hostPid)
+        if pidfd < 0 {
+            k.exitProcess(p, waitStatus: Signal.SIGKILL)
+            throw .suspended
+        }
+        r.hostPid = hostPid
+        r.pidfd = pidfd
+        p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
+        // CLONE_CHILD_SETTID: the child's tid in the child's memory before it runs (a bad
+        // address is ignored, as Linux ignores a failed store there).
+        if t.setChildTid != 0 {
+            try? p.memory.store(t.setChildTid, t.tid)
+            t.setChildTid = 0
+        }
+        k.watchRunner(p, r)
+        return 0
     }
 
+    /// KCH_NR_FORKFAIL: the runner's host fork failed; the child the kernel made goes.
+    static func sys_kch_forkfail(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if let child = k.processes[t.arg(0)], child.ppid == t.process.pid, child.runner?.hostPid == 0 {
+            k.discardUnbornChild(child)
+        }
+        return 0
+    }
+
+    /// clone(2): fork, vfork or a new thread, by flags.
     static func sys_clone(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let flags = t.uarg(0)
-        if flags & CLONE_THREAD != 0 { return try k.cloneThread(t, flags: flags) }
-        if flags & (CLONE_SIGHAND) != 0 && flags & CLONE_VM == 0 { throw .errno(.EINVAL) }
         // CLONE_NEWNS/NEWCGROUP/NEWUTS/NEWIPC/NEWUSER/NEWPID/NEWNET: no namespaces here, and
         // a sandboxing tool must not believe it is isolated: EINVAL, as a Linux built
-        // without namespace support answers.
-        if flags & 0x7E02_0000 != 0 { throw .errno(.EINVAL) }
+        // without namespace support answers. CLONE_PIDFD: there are no pidfds yet.
+        if flags & 0x7E02_0000 != 0 || flags & CLONE_PIDFD != 0 { throw .errno(.EINVAL) }
+        if flags & CLONE_THREAD != 0 { return try k.cloneThread(t, flags: flags) }
+        // A new process is a host fork: it cannot share memory, descriptors, filesystem
+        // context or handlers with its parent, nor start on another TLS block (libc's
+        // __clone drops CLONE_VM for posix_spawn; sdk/ABI.md). Refused rather than copied.
+        // CLONE_PTRACE, CLONE_UNTRACED, CLONE_SYSVSEM, CLONE_IO and CLONE_DETACHED change
+        // nothing here (nothing is traced, there are no SysV semaphores or I/O contexts).
+        if flags & (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_SETTLS) != 0 { throw .errno(.EINVAL) }
         let p = t.process
         let live = k.processes.values.filter { $0.cred.uid == p.cred.uid && $0.state == .running }.count
         if live >= Int(k.rlimit(p, 6).cur) && !p.cred.isRoot { throw .errno(.EAGAIN) }
@@ -111,6 +116,7 @@ extension Kernel {
         child.maxMemoryPages = p.maxMemoryPages
         child.readOnlyStorage = p.readOnlyStorage
         child.noNewPrivs = p.noNewPrivs
+        child.membarrierRegistered = p.membarrierRegistered
         child.nice = p.nice
         child.addressSpace = p.addressSpace
         child.signals.actions = p.signals.actions
@@ -120,17 +126,17 @@ extension Kernel {
         thread.sigmask = t.sigmask
         thread.sigword = t.sigword
         if flags & CLONE_CHILD_CLEARTID != 0 { thread.clearChildTid = t.uarg(4) }
+        // CLONE_CHILD_SETTID writes into the child's copy of memory, which exists once its
+        // runner has forked: the child's hello (sys_kch_hello) stores it before the child runs.
+        if flags & CLONE_CHILD_SETTID != 0 { thread.setChildTid = t.uarg(4) }
         child.threads = [thread]
-        child.runner = RunnerLink(hostPid: 0, pidfd: -1, channel: channel.base, channelFD: channel.fd, socket: -1)
+        child.runner = RunnerLink(hostPid: 0, pidfd: -1, channel: channel.base, channelFD: channel.fd)
         child.runner?.forkParent = p.runner?.hostPid ?? 0
         k.processes[pid] = child
         k.threads.append(thread)
         let parent = k.processes[child.ppid] ?? p
         parent.children.append(pid)
         if flags & CLONE_PARENT_SETTID != 0 && t.uarg(2) != 0 { try? t.memory.store(t.uarg(2), pid) }
-        // CLONE_CHILD_SETTID writes into the child's copy: the runner's fork copies memory
-        // after this answer, so writing into the parent's memory first would leak into the
-        // parent; libc's fork does not use it, so it is left out.
         k.complete(t, pid, action: KCH_ACT_FORK.rawValue, actionArgs: [])
         throw .suspended
     }
@@ -139,8 +145,11 @@ extension Kernel {
     /// asm-generic order: flags, start block (the runner's stack argument), parent_tid,
     /// tls, child_tid.
     func cloneThread(_ t: GuestThread, flags: UInt32) throws(SyscallError) -> Int32 {
-        // Linux: CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM.
+        // Linux: CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM. Here the descriptor
+        // table and filesystem context belong to the process too: a thread without
+        // CLONE_FILES or CLONE_FS would need its own, so it is refused, not shared.
         if flags & Kernel.CLONE_SIGHAND == 0 || flags & Kernel.CLONE_VM == 0 { throw .errno(.EINVAL) }
+        if flags & (Kernel.CLONE_FILES | Kernel.CLONE_FS) != Kernel.CLONE_FILES | Kernel.CLONE_FS { throw .errno(.EINVAL) }
         let p = t.process
         guard let runner = p.runner, runner.hostPid > 0 else { throw .errno(.EAGAIN) }
         if threads.count >= options.maxProcesses * 4 { throw .errno(.EAGAIN) }
@@ -195,6 +204,7 @@ extension Kernel {
         if let parent = processes[c.ppid] { parent.children.removeAll { $0 == c.pid } }
     }
 
+    /// execve(2): replaces the process image with a program from the VFS.
     static func sys_execve(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let path = try t.memory.cString(t.uarg(0))
         return try k.execve(t, path: path, argvAddr: t.uarg(1), envpAddr: t.uarg(2))
@@ -239,12 +249,14 @@ extension Kernel {
         p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
+        p.membarrierRegistered = 0
         t.sigword = 0
         t.clearChildTid = 0
         complete(t, 0, action: KCH_ACT_EXEC.rawValue, actionArgs: [UInt64(exe.bytes.count)])
         throw .suspended
     }
 
+    /// pipe2(2): a pipe, with O_CLOEXEC / O_NONBLOCK.
     static func sys_pipe2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fds = t.uarg(0), flags = t.arg(1)
         // O_DIRECT (packet mode) is refused as Linux before 3.4 did: our pipes are byte streams.

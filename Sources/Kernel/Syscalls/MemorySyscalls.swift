@@ -1,4 +1,4 @@
-// Memory.swift (syscalls): brk, mmap2, munmap, mremap, mprotect and friends.
+// MemorySyscalls.swift: brk, mmap2, munmap, mremap, mprotect and friends.
 //
 // Guest memory is one wasm linear memory that only grows. The kernel keeps the map of
 // 4 KiB pages (AddressSpace): the break area [brkStart, mmapBase) and mappings above it.
@@ -16,32 +16,92 @@ extension Kernel {
     /// Room reserved for brk between the static data and the mmap area.
     static let brkReserve: UInt32 = 16 << 20
 
-    static func memorySyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_brk, sys_brk),
-            (__NR_mmap2, sys_mmap2),
-            (__NR_munmap, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let addr = t.uarg(0), len = t.uarg(1)
-                if addr % pageSize != 0 || len == 0 { throw .errno(.EINVAL) }
-                k.prepareAddressSpace(t)
-                t.process.addressSpace.remove(addr, roundUp(UInt64(len)))
-                return 0
-            }),
-            (__NR_mremap, sys_mremap),
-            (__NR_mprotect, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.uarg(0) % pageSize != 0 { throw .errno(.EINVAL) }
-                return 0
-            }),
-            (__NR_madvise, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_mlock, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_munlock, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_mlockall, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_munlockall, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_msync, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.uarg(0) % pageSize != 0 { throw .errno(.EINVAL) }
-                return 0
-            }),
-        ]
+    /// munmap(2): removes mappings from the address-space map.
+    static func sys_munmap(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let addr = t.uarg(0), len = t.uarg(1)
+        if addr % pageSize != 0 || len == 0 { throw .errno(.EINVAL) }
+        k.prepareAddressSpace(t)
+        t.process.addressSpace.remove(addr, roundUp(UInt64(len)))
+        return 0
+    }
+
+    /// mprotect(2): checks the alignment; wasm memory has no page protection.
+    static func sys_mprotect(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.uarg(0) % pageSize != 0 { throw .errno(.EINVAL) }
+        return 0
+    }
+
+    /// madvise(2): hints succeed; MADV_DONTNEED and MADV_FREE act; what cannot be honoured is EINVAL.
+    static func sys_madvise(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let addr = t.uarg(0), advice = t.arg(2)
+        if addr % pageSize != 0 { throw .errno(.EINVAL) }
+        let end = roundUp(UInt64(addr) + UInt64(t.uarg(1)))
+        switch advice {
+        case 0, 1, 2, 3, 16, 17, 20, 21, 22, 23:
+            // NORMAL, RANDOM, SEQUENTIAL, WILLNEED, DONTDUMP, DODUMP, COLD, PAGEOUT,
+            // POPULATE_READ/WRITE: hints about paging and core dumps. Guest memory is always
+            // resident and no core is dumped, so following the hint is doing nothing.
+            break
+        case 4, 8:
+            // DONTNEED: the next read of private anonymous memory finds zeros, so zero it now.
+            // FREE: the kernel may drop the pages until they are written again; keeping the
+            // contents is one of the outcomes Linux allows.
+            break
+        case 9, 10, 11, 12, 13, 14, 15, 18, 19:
+            // REMOVE (shared mappings only: there are none), DONTFORK/DOFORK and
+            // WIPEONFORK/KEEPONFORK (a host fork copies all of guest memory), MERGEABLE/
+            // UNMERGEABLE (no KSM), HUGEPAGE/NOHUGEPAGE (no THP): Linux without the feature.
+            throw .errno(.EINVAL)
+        default:
+            throw .errno(.EINVAL)
+        }
+        if end == UInt64(addr) { return 0 }
+        k.prepareAddressSpace(t)
+        if !t.process.addressSpace.covers(addr, end) { throw .errno(.ENOMEM) }
+        if advice == 4 { try t.memory.zero(addr, count: Int(min(end, t.memory.size) - UInt64(addr))) }
+        return 0
+    }
+
+    /// mlock(2): EPERM: guest pages belong to the runner and cannot be pinned from here.
+    static func sys_mlock(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.checkLockRange(t)
+        throw .errno(.EPERM)
+    }
+
+    /// munlock(2): nothing is ever locked, so there is nothing to unlock: checks the range.
+    static func sys_munlock(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.checkLockRange(t)
+        return 0
+    }
+
+    /// mlockall(2): EPERM after the flag check, as for mlock.
+    static func sys_mlockall(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let MCL_CURRENT: UInt32 = 1, MCL_FUTURE: UInt32 = 2, MCL_ONFAULT: UInt32 = 4
+        let flags = t.uarg(0)
+        if flags == 0 || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT {
+            throw .errno(.EINVAL)
+        }
+        throw .errno(.EPERM)
+    }
+
+    /// munlockall(2): nothing is ever locked: succeeds.
+    static func sys_munlockall(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        0
+    }
+
+    /// mlock/munlock's range: ENOMEM where any page of it is not mapped (Linux's order).
+    func checkLockRange(_ t: GuestThread) throws(SyscallError) {
+        let start = UInt64(t.uarg(0)) & ~UInt64(Kernel.pageSize - 1)
+        let end = Kernel.roundUp(UInt64(t.uarg(0)) + UInt64(t.uarg(1)))
+        if end == start { return }
+        prepareAddressSpace(t)
+        if !t.process.addressSpace.covers(UInt32(start), end) { throw .errno(.ENOMEM) }
+    }
+
+    /// msync(2): checks the alignment; private mappings have nothing to write back.
+    static func sys_msync(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.uarg(0) % pageSize != 0 { throw .errno(.EINVAL) }
+        return 0
     }
 
     static func roundUp(_ v: UInt64, _ to: UInt64 = UInt64(pageSize)) -> UInt64 { (v + to - 1) / to * to }
@@ -81,6 +141,7 @@ extension Kernel {
         if end > hw { t.process.addressSpace.highWater = UInt32(end) }
     }
 
+    /// brk(2): moves the program break; returns the break in effect.
     static func sys_brk(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         k.prepareAddressSpace(t)
         let a = t.process.addressSpace
@@ -99,6 +160,7 @@ extension Kernel {
         return Int32(bitPattern: UInt32(want))
     }
 
+    /// mmap2(2): maps anonymous memory or a private copy of a file (offset in pages).
     static func sys_mmap2(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let hint = t.uarg(0), length = UInt64(t.uarg(1)), flags = t.arg(3), fd = t.arg(4)
         let offset = UInt64(t.uarg(5)) * UInt64(pageSize)
@@ -152,6 +214,7 @@ extension Kernel {
         return Int32(bitPattern: UInt32(start))
     }
 
+    /// mremap(2): grows, shrinks or moves a mapping.
     static func sys_mremap(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let old = t.uarg(0), oldLen = roundUp(UInt64(t.uarg(1))), newLen = roundUp(UInt64(t.uarg(2)))
         let flags = t.arg(3)
@@ -189,6 +252,19 @@ extension Kernel {
 }
 
 extension AddressSpace {
+    /// True when every page of [start, end) is in the break area or a mapping.
+    func covers(_ start: UInt32, _ end: UInt64) -> Bool {
+        var cursor = UInt64(start)
+        let brkEnd = (UInt64(brk) + 4095) / 4096 * 4096
+        if cursor >= UInt64(brkStart) && cursor < brkEnd { cursor = brkEnd }
+        for m in mappings where UInt64(m.end) > cursor {
+            if cursor >= end { break }
+            if UInt64(m.start) > cursor { return false }
+            cursor = UInt64(m.end)
+        }
+        return cursor >= end
+    }
+
     func overlaps(_ start: UInt32, _ end: UInt64) -> Bool {
         mappings.contains { UInt64($0.start) < end && UInt64($0.end) > UInt64(start) }
     }

@@ -1,4 +1,4 @@
-// Misc.swift (syscalls): uname, getrandom, resource limits, sysinfo, scheduling, prctl.
+// MiscSyscalls.swift: uname, getrandom, resource limits, sysinfo, scheduling, prctl.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,140 +9,205 @@ import VFSImage
 extension Kernel {
     static let RLIM_INFINITY64 = UInt64.max
 
-    static func miscSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_uname, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                var b = [UInt8](repeating: 0, count: 6 * 65)
-                let fields: [[UInt8]] = [Array("Linux".utf8), k.hostname, Array("6.1.0-kandelo".utf8),
-                                         Array("#1 SMP Kandelo".utf8), Array("wasm32".utf8), Array("(none)".utf8)]
-                for (i, f) in fields.enumerated() {
-                    let bytes = f.prefix(64)
-                    b.replaceSubrange(i * 65..<i * 65 + bytes.count, with: bytes)
-                }
-                try t.memory.write(t.uarg(0), b)
-                return 0
-            }),
-            (__NR_getrandom, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let addr = t.uarg(0), count = Int(min(t.uarg(1), 1 << 20)), flags = t.uarg(2)
-                // GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4 (not with GRND_RANDOM).
-                if flags & ~UInt32(7) != 0 || flags & 6 == 6 { throw .errno(.EINVAL) }
-                try t.memory.check(addr, count)
-                var buf = [UInt8](repeating: 0, count: count)
-                var got = 0
-                while got < count {
-                    let n = buf.withUnsafeMutableBytes { chost_getrandom($0.baseAddress! + got, count - got) }
-                    if n <= 0 { break }
-                    got += n
-                }
-                try t.memory.write(addr, Array(buf[0..<got]))
-                return Int32(got)
-            }),
-            (__NR_prlimit64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let pid = t.arg(0)
-                guard let p = pid == 0 ? t.process : k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
-                let res = t.arg(1), new = t.uarg(2), old = t.uarg(3)
-                if res < 0 || res >= 16 { throw .errno(.EINVAL) }
-                if !k.mayChangeLimits(of: p, by: t.process) { throw .errno(.EPERM) }
-                var limit: (cur: UInt64, max: UInt64)? = nil
-                if new != 0 {
-                    let cur: UInt64 = try t.memory.load(new), max: UInt64 = try t.memory.load(t.memory.field(new, 8))
-                    limit = (cur, max)
-                }
-                if old != 0 {
-                    let l = k.rlimit(p, res)
-                    try t.memory.store(old, l.cur)
-                    try t.memory.store(t.memory.field(old, 8), l.max)
-                }
-                if let limit { try k.setRlimit(p, res, limit, by: t.process) }
-                return 0
-            }),
-            (__NR_getrlimit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let res = t.arg(0)
-                if res < 0 || res >= 16 { throw .errno(.EINVAL) }
-                let l = k.rlimit(t.process, res)
-                try t.memory.store(t.uarg(1), UInt32(truncatingIfNeeded: min(l.cur, 0xffff_ffff)))
-                try t.memory.store(t.memory.field(t.uarg(1), 4), UInt32(truncatingIfNeeded: min(l.max, 0xffff_ffff)))
-                return 0
-            }),
-            (__NR_setrlimit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let res = t.arg(0)
-                if res < 0 || res >= 16 { throw .errno(.EINVAL) }
-                let widen: (UInt32) -> UInt64 = { $0 == 0xffff_ffff ? UInt64.max : UInt64($0) }
-                let cur: UInt32 = try t.memory.load(t.uarg(1)), max: UInt32 = try t.memory.load(t.memory.field(t.uarg(1), 4))
-                try k.setRlimit(t.process, res, (widen(cur), widen(max)), by: t.process)
-                return 0
-            }),
-            (__NR_sysinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                var b = [UInt8](repeating: 0, count: 64)
-                func put(_ off: Int, _ v: UInt32) { for i in 0..<4 { b[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) } }
-                let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
-                let kib = { (pages: Int) -> UInt32 in UInt32(min(UInt64(max(pages, 0)) * page / 1024, 0xffff_ffff)) }
-                put(0, UInt32(k.monotonicNanos() / 1_000_000_000))
-                put(16, kib(sysconf(Int32(_SC_PHYS_PAGES))))
-                put(20, kib(sysconf(Int32(_SC_AVPHYS_PAGES))))
-                b[40] = UInt8(k.processes.count & 0xff); b[41] = UInt8((k.processes.count >> 8) & 0xff)
-                put(52, 1024)   // mem_unit: the sizes above are in KiB
-                try t.memory.write(t.uarg(0), b)
-                return 0
-            }),
-            (__NR_sched_yield, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_sched_getaffinity, sys_sched_getaffinity),
-            (__NR_sched_setaffinity, sys_sched_setaffinity),
-            (__NR_sched_getscheduler, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_sched_getparam, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try t.memory.store(t.uarg(1), Int32(0)); return 0 }),
-            (__NR_sched_get_priority_max, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.arg(0) == 0 ? 0 : 99 }),
-            (__NR_sched_get_priority_min, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.arg(0) == 0 ? 0 : 1 }),
-            (__NR_getpriority, sys_getpriority),
-            (__NR_setpriority, sys_setpriority),
-            (__NR_getcpu, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), UInt32(0)) }
-                if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), UInt32(0)) }
-                return 0
-            }),
-            (__NR_prctl, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                switch t.arg(0) {
-                case 15:   // PR_SET_NAME
-                    t.process.comm = Array(try t.memory.cString(t.uarg(1), limit: 16).prefix(15))
-                    return 0
-                case 16:   // PR_GET_NAME
-                    let comm = ProcFS.comm(t.process)
-                    let name = comm + [UInt8](repeating: 0, count: 16 - comm.count)
-                    try t.memory.write(t.uarg(1), name)
-                    return 0
-                case 1:    // PR_SET_PDEATHSIG: the signal this process gets when its parent ends
-                    let sig = t.arg(1)
-                    if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
-                    t.process.parentDeathSignal = sig
-                    return 0
-                case 2:    // PR_GET_PDEATHSIG
-                    try t.memory.store(t.uarg(1), t.process.parentDeathSignal)
-                    return 0
-                case 3:    // PR_GET_DUMPABLE
-                    return t.process.dumpable ? 1 : 0
-                case 4:    // PR_SET_DUMPABLE
-                    if t.arg(1) != 0 && t.arg(1) != 1 { throw .errno(.EINVAL) }
-                    t.process.dumpable = t.arg(1) == 1
-                    return 0
-                case 36:   // PR_SET_CHILD_SUBREAPER: orphaned descendants come to this process
-                    t.process.isSubreaper = t.arg(1) != 0
-                    return 0
-                case 37:   // PR_GET_CHILD_SUBREAPER
-                    try t.memory.store(t.uarg(1), Int32(t.process.isSubreaper ? 1 : 0))
-                    return 0
-                case 38:   // PR_SET_NO_NEW_PRIVS (only ever set; nothing here grants privileges)
-                    if t.arg(1) != 1 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
-                    t.process.noNewPrivs = true
-                    return 0
-                case 39:   // PR_GET_NO_NEW_PRIVS
-                    if t.arg(1) != 0 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
-                    return t.process.noNewPrivs ? 1 : 0
-                default:
-                    throw .errno(.EINVAL)
-                }
-            }),
-            (__NR_personality, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-            (__NR_membarrier, { (_: Kernel, _: GuestThread) throws(SyscallError) -> Int32 in 0 }),
-        ]
+    /// uname(2): system name, host name, release, machine wasm32.
+    static func sys_uname(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        var b = [UInt8](repeating: 0, count: 6 * 65)
+        let fields: [[UInt8]] = [Array("Linux".utf8), k.hostname, Array("6.1.0-kandelo".utf8),
+                                 Array("#1 SMP Kandelo".utf8), Array("wasm32".utf8), Array("(none)".utf8)]
+        for (i, f) in fields.enumerated() {
+            let bytes = f.prefix(64)
+            b.replaceSubrange(i * 65..<i * 65 + bytes.count, with: bytes)
+        }
+        try t.memory.write(t.uarg(0), b)
+        return 0
+    }
+
+    /// getrandom(2): bytes from the host's random source.
+    static func sys_getrandom(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let addr = t.uarg(0), count = Int(min(t.uarg(1), 1 << 20)), flags = t.uarg(2)
+        // GRND_NONBLOCK 1, GRND_RANDOM 2, GRND_INSECURE 4 (not with GRND_RANDOM).
+        if flags & ~UInt32(7) != 0 || flags & 6 == 6 { throw .errno(.EINVAL) }
+        try t.memory.check(addr, count)
+        var buf = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = buf.withUnsafeMutableBytes { chost_getrandom($0.baseAddress! + got, count - got) }
+            if n <= 0 { break }
+            got += n
+        }
+        try t.memory.write(addr, Array(buf[0..<got]))
+        return Int32(got)
+    }
+
+    /// prlimit64(2): reads or sets a resource limit of a process.
+    static func sys_prlimit64(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let pid = t.arg(0)
+        guard let p = pid == 0 ? t.process : k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
+        let res = t.arg(1), new = t.uarg(2), old = t.uarg(3)
+        if res < 0 || res >= 16 { throw .errno(.EINVAL) }
+        if !k.mayChangeLimits(of: p, by: t.process) { throw .errno(.EPERM) }
+        var limit: (cur: UInt64, max: UInt64)? = nil
+        if new != 0 {
+            let cur: UInt64 = try t.memory.load(new), max: UInt64 = try t.memory.load(t.memory.field(new, 8))
+            limit = (cur, max)
+        }
+        if old != 0 {
+            let l = k.rlimit(p, res)
+            try t.memory.store(old, l.cur)
+            try t.memory.store(t.memory.field(old, 8), l.max)
+        }
+        if let limit { try k.setRlimit(p, res, limit, by: t.process) }
+        return 0
+    }
+
+    /// getrlimit(2): a resource limit as 32-bit values.
+    static func sys_getrlimit(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let res = t.arg(0)
+        if res < 0 || res >= 16 { throw .errno(.EINVAL) }
+        let l = k.rlimit(t.process, res)
+        try t.memory.store(t.uarg(1), UInt32(truncatingIfNeeded: min(l.cur, 0xffff_ffff)))
+        try t.memory.store(t.memory.field(t.uarg(1), 4), UInt32(truncatingIfNeeded: min(l.max, 0xffff_ffff)))
+        return 0
+    }
+
+    /// setrlimit(2): sets a resource limit from 32-bit values.
+    static func sys_setrlimit(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let res = t.arg(0)
+        if res < 0 || res >= 16 { throw .errno(.EINVAL) }
+        let widen: (UInt32) -> UInt64 = { $0 == 0xffff_ffff ? UInt64.max : UInt64($0) }
+        let cur: UInt32 = try t.memory.load(t.uarg(1)), max: UInt32 = try t.memory.load(t.memory.field(t.uarg(1), 4))
+        try k.setRlimit(t.process, res, (widen(cur), widen(max)), by: t.process)
+        return 0
+    }
+
+    /// sysinfo(2): uptime, host memory, process count.
+    static func sys_sysinfo(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        var b = [UInt8](repeating: 0, count: 64)
+        func put(_ off: Int, _ v: UInt32) { for i in 0..<4 { b[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) } }
+        let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+        let kib = { (pages: Int) -> UInt32 in UInt32(min(UInt64(max(pages, 0)) * page / 1024, 0xffff_ffff)) }
+        put(0, UInt32(k.monotonicNanos() / 1_000_000_000))
+        put(16, kib(sysconf(Int32(_SC_PHYS_PAGES))))
+        put(20, kib(sysconf(Int32(_SC_AVPHYS_PAGES))))
+        b[40] = UInt8(k.processes.count & 0xff); b[41] = UInt8((k.processes.count >> 8) & 0xff)
+        put(52, 1024)   // mem_unit: the sizes above are in KiB
+        try t.memory.write(t.uarg(0), b)
+        return 0
+    }
+
+    /// sched_yield(2): gives up the CPU (the runner thread's answer already did).
+    static func sys_sched_yield(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        0
+    }
+
+    /// sched_getscheduler(2): SCHED_OTHER.
+    static func sys_sched_getscheduler(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        0
+    }
+
+    /// sched_getparam(2): priority 0 (SCHED_OTHER).
+    static func sys_sched_getparam(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try t.memory.store(t.uarg(1), Int32(0)); return 0
+    }
+
+    /// sched_get_priority_max(2): 0 for SCHED_OTHER, 99 for the real-time policies.
+    static func sys_sched_get_priority_max(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.arg(0) == 0 ? 0 : 99
+    }
+
+    /// sched_get_priority_min(2): 0 for SCHED_OTHER, 1 for the real-time policies.
+    static func sys_sched_get_priority_min(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.arg(0) == 0 ? 0 : 1
+    }
+
+    /// getcpu(2): CPU 0, node 0.
+    static func sys_getcpu(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.uarg(0) != 0 { try t.memory.store(t.uarg(0), UInt32(0)) }
+        if t.uarg(1) != 0 { try t.memory.store(t.uarg(1), UInt32(0)) }
+        return 0
+    }
+
+    /// prctl(2): process name, parent-death signal, dumpable, subreaper, no_new_privs.
+    static func sys_prctl(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        switch t.arg(0) {
+        case 15:   // PR_SET_NAME
+            t.process.comm = Array(try t.memory.cString(t.uarg(1), limit: 16).prefix(15))
+            return 0
+        case 16:   // PR_GET_NAME
+            let comm = ProcFS.comm(t.process)
+            let name = comm + [UInt8](repeating: 0, count: 16 - comm.count)
+            try t.memory.write(t.uarg(1), name)
+            return 0
+        case 1:    // PR_SET_PDEATHSIG: the signal this process gets when its parent ends
+            let sig = t.arg(1)
+            if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+            t.process.parentDeathSignal = sig
+            return 0
+        case 2:    // PR_GET_PDEATHSIG
+            try t.memory.store(t.uarg(1), t.process.parentDeathSignal)
+            return 0
+        case 3:    // PR_GET_DUMPABLE
+            return t.process.dumpable ? 1 : 0
+        case 4:    // PR_SET_DUMPABLE
+            if t.arg(1) != 0 && t.arg(1) != 1 { throw .errno(.EINVAL) }
+            t.process.dumpable = t.arg(1) == 1
+            return 0
+        case 36:   // PR_SET_CHILD_SUBREAPER: orphaned descendants come to this process
+            t.process.isSubreaper = t.arg(1) != 0
+            return 0
+        case 37:   // PR_GET_CHILD_SUBREAPER
+            try t.memory.store(t.uarg(1), Int32(t.process.isSubreaper ? 1 : 0))
+            return 0
+        case 38:   // PR_SET_NO_NEW_PRIVS (only ever set; nothing here grants privileges)
+            if t.arg(1) != 1 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
+            t.process.noNewPrivs = true
+            return 0
+        case 39:   // PR_GET_NO_NEW_PRIVS
+            if t.arg(1) != 0 || t.arg(2) != 0 || t.arg(3) != 0 || t.arg(4) != 0 { throw .errno(.EINVAL) }
+            return t.process.noNewPrivs ? 1 : 0
+        default:
+            throw .errno(.EINVAL)
+        }
+    }
+
+    /// personality(2): PER_LINUX (0) is the only persona: 0xffffffff queries it, setting it is allowed.
+    static func sys_personality(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let PER_LINUX: UInt32 = 0, QUERY: UInt32 = 0xffff_ffff
+        let persona = t.uarg(0)
+        if persona != QUERY && persona != PER_LINUX { throw .errno(.EINVAL) }
+        return Int32(bitPattern: PER_LINUX)
+    }
+
+    static let MEMBARRIER_CMD_GLOBAL: Int32 = 1, MEMBARRIER_CMD_GLOBAL_EXPEDITED: Int32 = 2
+    static let MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: Int32 = 4, MEMBARRIER_CMD_PRIVATE_EXPEDITED: Int32 = 8
+    static let MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: Int32 = 16
+
+    /// membarrier(2): every barrier is the host's MEMBARRIER_CMD_GLOBAL, which reaches the
+    /// runner's threads (they are host threads); the SYNC_CORE and RSEQ commands are EINVAL.
+    static func sys_membarrier(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let cmd = t.arg(0), flags = t.arg(1)
+        if flags != 0 { throw .errno(.EINVAL) }
+        // The expedited commands are stronger barriers (a global one) than Linux needs for
+        // them, never weaker; they keep Linux's registration rule.
+        let provided = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+            | MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+        let host = chost_membarrier(0)
+        let supported = host > 0 && host & MEMBARRIER_CMD_GLOBAL != 0 ? provided : 0
+        if cmd == 0 { return supported }
+        if cmd & supported == 0 || cmd.nonzeroBitCount != 1 { throw .errno(.EINVAL) }
+        let p = t.process
+        switch cmd {
+        case MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED:
+            p.membarrierRegistered |= cmd
+            return 0
+        case MEMBARRIER_CMD_PRIVATE_EXPEDITED:
+            if p.membarrierRegistered & MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED == 0 { throw .errno(.EPERM) }
+        default:   // GLOBAL; GLOBAL_EXPEDITED (reaches every process, registered or not)
+            break
+        }
+        let r = chost_membarrier(MEMBARRIER_CMD_GLOBAL)
+        if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+        return 0
     }
 
     // MARK: scheduling: nice values and CPU affinity act on the runners, the host processes

@@ -12,9 +12,6 @@ extension Kernel {
     static let POLLIN: Int16 = 1, POLLPRI: Int16 = 2, POLLOUT: Int16 = 4, POLLERR: Int16 = 8
     static let POLLHUP: Int16 = 16, POLLNVAL: Int16 = 32
 
-    static func pollSyscalls() -> [(Int32, Handler)] {
-        [(__NR_ppoll_time64, sys_ppoll), (__NR_pselect6_time64, sys_pselect6)]
-    }
 
     /// The deadline of the current call (set on its first run, kept across retries).
     func deadline(_ t: GuestThread, timeout: (sec: Int64, nsec: Int64)?) -> UInt64? {
@@ -72,6 +69,7 @@ extension Kernel {
         }
     }
 
+    /// ppoll(2) (64-bit time): waits for readiness on descriptors, with a signal mask.
     static func sys_ppoll(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let fdsAddr = t.uarg(0), nfds = Int(t.uarg(1)), tmo = t.uarg(2), mask = t.uarg(3)
         if nfds > Int(t.process.files.limit) { throw .errno(.EINVAL) }
@@ -105,6 +103,7 @@ extension Kernel {
         try k.waitForReadiness(t, waitOn, deadline: deadline)
     }
 
+    /// pselect6(2) (64-bit time): select(2) with a signal mask.
     static func sys_pselect6(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let nfds = Int(t.arg(0)), sets = [t.uarg(1), t.uarg(2), t.uarg(3)], tmo = t.uarg(4), maskArg = t.uarg(5)
         if nfds < 0 || nfds > Int(t.process.files.limit) { throw .errno(.EINVAL) }

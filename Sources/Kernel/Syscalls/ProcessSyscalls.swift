@@ -1,4 +1,4 @@
-// Process.swift (syscalls): identity, start-up, exit and wait.
+// ProcessSyscalls.swift: identity, start-up, exit and wait.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,117 +7,161 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func processSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_getpid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.process.pid }),
-            (__NR_gettid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.tid }),
-            (__NR_getppid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in t.process.ppid }),
-            (__NR_getuid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(bitPattern: t.process.cred.uid) }),
-            (__NR_geteuid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(bitPattern: t.process.cred.euid) }),
-            (__NR_getgid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(bitPattern: t.process.cred.gid) }),
-            (__NR_getegid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(bitPattern: t.process.cred.egid) }),
-            (__NR_getresuid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let c = t.process.cred
-                try t.memory.store(t.uarg(0), c.uid)
-                try t.memory.store(t.uarg(1), c.euid)
-                try t.memory.store(t.uarg(2), c.suid)
-                return 0
-            }),
-            (__NR_getresgid, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let c = t.process.cred
-                try t.memory.store(t.uarg(0), c.gid)
-                try t.memory.store(t.uarg(1), c.egid)
-                try t.memory.store(t.uarg(2), c.sgid)
-                return 0
-            }),
-            (__NR_getgroups, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let groups = t.process.cred.groups
-                let size = Int(t.arg(0))
-                if size < 0 { throw .errno(.EINVAL) }
-                if size == 0 { return Int32(groups.count) }
-                if size < groups.count { throw .errno(.EINVAL) }
-                for (i, g) in groups.enumerated() { try t.memory.store(t.uarg(1) + UInt32(4 * i), g) }
-                return Int32(groups.count)
-            }),
-            (__NR_setgroups, sys_setgroups),
-            (__NR_setuid, sys_setuid),
-            (__NR_setgid, sys_setgid),
-            (__NR_setresuid, sys_setresuid),
-            (__NR_setresgid, sys_setresgid),
-            (__NR_setreuid, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                try Kernel.setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: UInt32.max, group: false)
-            }),
-            (__NR_setregid, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                try Kernel.setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: UInt32.max, group: true)
-            }),
-            (__NR_getpgid, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let pid = t.arg(0)
-                guard let p = pid == 0 ? t.process : k.processes[pid] else { throw .errno(.ESRCH) }
-                return p.pgid
-            }),
-            (__NR_setpgid, sys_setpgid),
-            (__NR_getsid, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let pid = t.arg(0)
-                guard let p = pid == 0 ? t.process : k.processes[pid] else { throw .errno(.ESRCH) }
-                return p.sid
-            }),
-            (__NR_setsid, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let p = t.process
-                if k.processes.values.contains(where: { $0.pgid == p.pid && $0 !== p }) || p.pgid == p.pid && p.sid == p.pid {
-                    throw .errno(.EPERM)
-                }
-                p.sid = p.pid
-                p.pgid = p.pid
-                return p.pid
-            }),
-            (__NR_set_tid_address, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                t.clearChildTid = t.uarg(0)
-                return t.tid
-            }),
-            (__NR_exit, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                k.exitThread(t, status: t.arg(0))
-                throw .suspended
-            }),
-            (__NR_exit_group, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                k.exitProcess(t.process, waitStatus: (t.arg(0) & 0xff) << 8)
-                throw .suspended
-            }),
-            (__NR_wait4, sys_wait4),
-            (__NR_waitid, sys_waitid),
-            (__NR_kandelo_startup_size, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in Int32(k.startupBlock(t.process, base: 0).count) }),
-            (__NR_kandelo_startup_copy, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let buf = t.uarg(0), len = Int(t.uarg(1))
-                let block = k.startupBlock(t.process, base: buf)
-                if len < block.count { throw .errno(.EINVAL) }
-                try t.memory.write(buf, block)
-                return Int32(block.count)
-            }),
-            (__NR_kandelo_set_sigword, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                t.sigword = t.uarg(0)
-                if t.sigword != 0 { try k.checkSignals(t) }
-                return 0
-            }),
-        ]
+    /// getpid(2): the caller's process id.
+    static func sys_getpid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.process.pid
+    }
+
+    /// gettid(2): the caller's thread id.
+    static func sys_gettid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.tid
+    }
+
+    /// getppid(2): the parent's process id.
+    static func sys_getppid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.process.ppid
+    }
+
+    /// getuid(2): the real user id.
+    static func sys_getuid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        Int32(bitPattern: t.process.cred.uid)
+    }
+
+    /// geteuid(2): the effective user id.
+    static func sys_geteuid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        Int32(bitPattern: t.process.cred.euid)
+    }
+
+    /// getgid(2): the real group id.
+    static func sys_getgid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        Int32(bitPattern: t.process.cred.gid)
+    }
+
+    /// getegid(2): the effective group id.
+    static func sys_getegid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        Int32(bitPattern: t.process.cred.egid)
+    }
+
+    /// getresuid(2): real, effective and saved user ids.
+    static func sys_getresuid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let c = t.process.cred
+        try t.memory.store(t.uarg(0), c.uid)
+        try t.memory.store(t.uarg(1), c.euid)
+        try t.memory.store(t.uarg(2), c.suid)
+        return 0
+    }
+
+    /// getresgid(2): real, effective and saved group ids.
+    static func sys_getresgid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let c = t.process.cred
+        try t.memory.store(t.uarg(0), c.gid)
+        try t.memory.store(t.uarg(1), c.egid)
+        try t.memory.store(t.uarg(2), c.sgid)
+        return 0
+    }
+
+    /// getgroups(2): the supplementary group list.
+    static func sys_getgroups(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let groups = t.process.cred.groups
+        let size = Int(t.arg(0))
+        if size < 0 { throw .errno(.EINVAL) }
+        if size == 0 { return Int32(groups.count) }
+        if size < groups.count { throw .errno(.EINVAL) }
+        for (i, g) in groups.enumerated() { try t.memory.store(t.uarg(1) + UInt32(4 * i), g) }
+        return Int32(groups.count)
+    }
+
+    /// setreuid(2): sets real and effective user ids.
+    static func sys_setreuid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try Kernel.setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: UInt32.max, group: false)
+    }
+
+    /// setregid(2): sets real and effective group ids.
+    static func sys_setregid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try Kernel.setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: UInt32.max, group: true)
+    }
+
+    /// getpgid(2): the process group of a process.
+    static func sys_getpgid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let pid = t.arg(0)
+        guard let p = pid == 0 ? t.process : k.processes[pid] else { throw .errno(.ESRCH) }
+        return p.pgid
+    }
+
+    /// getsid(2): the session of a process.
+    static func sys_getsid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let pid = t.arg(0)
+        guard let p = pid == 0 ? t.process : k.processes[pid] else { throw .errno(.ESRCH) }
+        return p.sid
+    }
+
+    /// setsid(2): starts a new session and process group.
+    static func sys_setsid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let p = t.process
+        if k.processes.values.contains(where: { $0.pgid == p.pid && $0 !== p }) || p.pgid == p.pid && p.sid == p.pid {
+            throw .errno(.EPERM)
+        }
+        p.sid = p.pid
+        p.pgid = p.pid
+        return p.pid
+    }
+
+    /// set_tid_address(2): records the clear-child-tid address; returns the tid.
+    static func sys_set_tid_address(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.clearChildTid = t.uarg(0)
+        return t.tid
+    }
+
+    /// exit(2): ends the calling thread.
+    static func sys_exit(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        k.exitThread(t, status: t.arg(0))
+        throw .suspended
+    }
+
+    /// exit_group(2): ends every thread of the process.
+    static func sys_exit_group(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        k.exitProcess(t.process, waitStatus: (t.arg(0) & 0xff) << 8)
+        throw .suspended
+    }
+
+    /// kandelo_startup_size: the size of the start-up block (sdk/ABI.md §4).
+    static func sys_kandelo_startup_size(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        Int32(k.startupBlock(t.process, base: 0).count)
+    }
+
+    /// kandelo_startup_copy: writes the start-up block at the guest's buffer.
+    static func sys_kandelo_startup_copy(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let buf = t.uarg(0), len = Int(t.uarg(1))
+        let block = k.startupBlock(t.process, base: buf)
+        if len < block.count { throw .errno(.EINVAL) }
+        try t.memory.write(buf, block)
+        return Int32(block.count)
+    }
+
+    /// kandelo_set_sigword: records the thread's signal word (sdk/ABI.md §6).
+    static func sys_kandelo_set_sigword(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        t.sigword = t.uarg(0)
+        if t.sigword != 0 { try k.checkSignals(t) }
+        return 0
     }
 
     /// Runner-only requests (KCH_NR_*): last words before a runner gives up.
-    static func runnerSyscalls() -> [Int32: Handler] {
-        [
-            KCH_NR_FAILED: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let message = k.slotMessage(t)
-                k.failures[t.process.pid] = message
-                // ENOEXEC as the exec status: a shell prints "cannot execute" and uses 126.
-                k.exitProcess(t.process, waitStatus: 126 << 8)
-                throw .suspended
-            },
-            KCH_NR_TRAPPED: { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let message = k.slotMessage(t)
-                k.failures[t.process.pid] = message
-                let sig = t.arg(0) > 0 && t.arg(0) < 65 ? t.arg(0) : Int32(SIGSEGV)
-                k.exitProcess(t.process, waitStatus: sig)
-                throw .suspended
-            },
-        ]
+    /// KCH_NR_FAILED: the module could not run; the process exits with status 126.
+    static func sys_kch_failed(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let message = k.slotMessage(t)
+        k.failures[t.process.pid] = message
+        // ENOEXEC as the exec status: a shell prints "cannot execute" and uses 126.
+        k.exitProcess(t.process, waitStatus: 126 << 8)
+        throw .suspended
+    }
+
+    /// KCH_NR_TRAPPED: the guest trapped; the process ends by the reported signal.
+    static func sys_kch_trapped(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let message = k.slotMessage(t)
+        k.failures[t.process.pid] = message
+        let sig = t.arg(0) > 0 && t.arg(0) < 65 ? t.arg(0) : Int32(SIGSEGV)
+        k.exitProcess(t.process, waitStatus: sig)
+        throw .suspended
     }
 
     func slotMessage(_ t: GuestThread) -> String {
@@ -218,22 +262,27 @@ extension Kernel {
         return 0
     }
 
+    /// setuid(2): sets the user ids by Linux's privilege rules.
     static func sys_setuid(_ _: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let id = t.uarg(0)
         if t.process.cred.isRoot { return try setIDs(t, real: id, effective: id, saved: id, group: false) }
         return try setIDs(t, real: UInt32.max, effective: id, saved: UInt32.max, group: false)
     }
+    /// setgid(2): sets the group ids by Linux's privilege rules.
     static func sys_setgid(_ _: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let id = t.uarg(0)
         if t.process.cred.isRoot { return try setIDs(t, real: id, effective: id, saved: id, group: true) }
         return try setIDs(t, real: UInt32.max, effective: id, saved: UInt32.max, group: true)
     }
+    /// setresuid(2): sets real, effective and saved user ids.
     static func sys_setresuid(_ _: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: t.uarg(2), group: false)
     }
+    /// setresgid(2): sets real, effective and saved group ids.
     static func sys_setresgid(_ _: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         try setIDs(t, real: t.uarg(0), effective: t.uarg(1), saved: t.uarg(2), group: true)
     }
+    /// setgroups(2): replaces the supplementary group list (root only).
     static func sys_setgroups(_ _: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         guard t.process.cred.isRoot else { throw .errno(.EPERM) }
         let n = Int(t.arg(0))
@@ -244,6 +293,7 @@ extension Kernel {
         return 0
     }
 
+    /// setpgid(2): moves a process into a process group.
     static func sys_setpgid(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let pid = t.arg(0) == 0 ? t.process.pid : t.arg(0)
         let pgid = t.arg(1) == 0 ? pid : t.arg(1)
@@ -312,6 +362,7 @@ extension Kernel {
         throw .block(p.childEvents)
     }
 
+    /// wait4(2): waits for a child's state change (rusage zeroed).
     static func sys_wait4(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let target = t.arg(0), statusAddr = t.uarg(1), options = t.arg(2), rusage = t.uarg(3)
         let WNOHANG: Int32 = 1

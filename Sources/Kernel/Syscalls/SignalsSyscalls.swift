@@ -1,4 +1,4 @@
-// Signals.swift (syscalls): dispositions, masks, sending, and delivery through the
+// SignalsSyscalls.swift: dispositions, masks, sending, and delivery through the
 // guest's signal word (sdk/ABI.md §6). The kernel never runs guest code: it marks the
 // thread's word, the guest's libc asks kandelo_sigdequeue for the signal after the
 // syscall returns and runs the handler itself.
@@ -34,136 +34,155 @@ extension Kernel {
     static let SA_NODEFER: UInt32 = 0x4000_0000, SA_RESETHAND: UInt32 = 0x8000_0000
     static let SI_USER: Int32 = 0, SI_TKILL: Int32 = -6
 
-    static func signalSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_rt_sigaction, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let sig = t.arg(0), act = t.uarg(1), old = t.uarg(2)
-                if sig < 1 || sig > 64 || t.arg(3) != 8 { throw .errno(.EINVAL) }
-                if act != 0 && (sig == Signal.SIGKILL || sig == Signal.SIGSTOP) { throw .errno(.EINVAL) }
-                var newAction: SignalState.Action? = nil
-                if act != 0 {
-                    var a = SignalState.Action()
-                    a.handler = try t.memory.load(act)
-                    a.flags = try t.memory.load(t.memory.field(act, 4))
-                    a.restorer = try t.memory.load(t.memory.field(act, 8))
-                    a.mask = try t.memory.load(t.memory.field(act, 12)) & ~Signal.unblockable
-                    newAction = a
-                }
-                if old != 0 {
-                    let a = t.process.signals.actions[Int(sig)]
-                    try t.memory.store(old, a.handler)
-                    try t.memory.store(t.memory.field(old, 4), a.flags)
-                    try t.memory.store(t.memory.field(old, 8), a.restorer)
-                    try t.memory.store(t.memory.field(old, 12), a.mask)
-                }
-                if let a = newAction {
-                    t.process.signals.actions[Int(sig)] = a
-                    // Setting SIG_IGN (or SIG_DFL for an ignored-by-default signal) discards it.
-                    if k.isIgnored(t.process, sig) { t.process.signals.pending &= ~Signal.bit(sig) }
-                }
-                return 0
-            }),
-            (__NR_rt_sigprocmask, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let how = t.arg(0), set = t.uarg(1), old = t.uarg(2)
-                if t.arg(3) != 8 { throw .errno(.EINVAL) }
-                var newMask: UInt64? = nil
-                if set != 0 {
-                    let s: UInt64 = try t.memory.load(set)
-                    switch how {
-                    case 0: newMask = t.sigmask | s
-                    case 1: newMask = t.sigmask & ~s
-                    case 2: newMask = s
-                    default: throw .errno(.EINVAL)
-                    }
-                }
-                if old != 0 { try t.memory.store(old, t.sigmask) }
-                if let m = newMask {
-                    t.sigmask = m & ~Signal.unblockable
-                    try k.checkSignals(t)
-                }
-                return 0
-            }),
-            (__NR_rt_sigpending, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.arg(1) != 8 { throw .errno(.EINVAL) }
-                try t.memory.store(t.uarg(0), (t.process.signals.pending | t.pending) & t.sigmask)
-                return 0
-            }),
-            (__NR_rt_sigsuspend, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.arg(1) != 8 { throw .errno(.EINVAL) }
-                let m: UInt64 = try t.memory.load(t.uarg(0))
-                if t.savedSigmask == nil { t.savedSigmask = t.sigmask }
-                t.sigmask = m & ~Signal.unblockable
-                if k.deliverable(t) != 0 {
-                    try k.checkSignals(t)
-                    throw .errno(.EINTR)
-                }
-                throw .block(t.signalQueue)
-            }),
-            (__NR_sigaltstack, { (_: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let ss = t.uarg(0), old = t.uarg(1)
-                if old != 0 {
-                    let a = t.process.signals.altstack
-                    try t.memory.store(old, a.sp)
-                    try t.memory.store(t.memory.field(old, 4), a.flags)
-                    try t.memory.store(t.memory.field(old, 8), a.size)
-                }
-                if ss != 0 {
-                    let sp: UInt32 = try t.memory.load(ss), flags: UInt32 = try t.memory.load(t.memory.field(ss, 4))
-                    let size: UInt32 = try t.memory.load(t.memory.field(ss, 8))
-                    if flags & ~UInt32(2) != 0 { throw .errno(.EINVAL) }
-                    if flags == 0 && size < 2048 { throw .errno(.ENOMEM) }
-                    t.process.signals.altstack = (sp, flags, size)
-                }
-                return 0
-            }),
-            (__NR_kill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let pid = t.arg(0), sig = t.arg(1)
-                if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
-                // Linux (kernel/signal.c kill_something_info): -INT_MIN names no group.
-                if pid == Int32.min { throw .errno(.ESRCH) }
-                let targets: [Process]
-                if pid > 0 {
-                    guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
-                    targets = [p]
-                } else if pid == -1 {
-                    // Every process the caller may signal except itself and its init: a
-                    // launch is its own little system (its top process is its init), so other
-                    // launches of a service are never reached. EPERM only if none could be.
-                    let me = t.process
-                    let all = k.processes.values.filter {
-                        $0.state == .running && $0 !== me && $0.reaper == me.reaper && $0.pid != me.reaper
-                    }
-                    if all.isEmpty { throw .errno(.ESRCH) }
-                    let allowed = all.filter { k.maySignal(me, $0) }
-                    if allowed.isEmpty { throw .errno(.EPERM) }
-                    if sig != 0 { for p in allowed { k.send(sig, to: p, from: me) } }
-                    return 0
-                } else {
-                    let group = pid == 0 ? t.process.pgid : -pid
-                    targets = k.processes.values.filter { $0.state == .running && $0.pgid == group }
-                    if targets.isEmpty { throw .errno(.ESRCH) }
-                }
-                for p in targets where !k.maySignal(t.process, p) { throw .errno(.EPERM) }
-                if sig != 0 { for p in targets { k.send(sig, to: p, from: t.process) } }
-                return 0
-            }),
-            (__NR_tkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: nil, tid: t.arg(0), sig: t.arg(1)) }),
-            (__NR_tgkill, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in try k.threadKill(t, tgid: t.arg(0), tid: t.arg(1), sig: t.arg(2)) }),
-            (__NR_kandelo_sigdequeue, sys_sigdequeue),
-            (__NR_rt_sigqueueinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                try k.queueInfo(t, pid: t.arg(0), sig: t.arg(1), info: t.uarg(2))
-            }),
-            (__NR_rt_tgsigqueueinfo, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                try k.queueInfo(t, pid: t.arg(0), sig: t.arg(2), info: t.uarg(3))
-            }),
-            (__NR_rt_sigtimedwait_time64, sys_sigtimedwait),
-            (__NR_kandelo_sigreturn, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let mask: UInt64 = try t.memory.load(t.memory.field(t.uarg(0), 20))
-                t.sigmask = mask & ~Signal.unblockable
-                try k.checkSignals(t)
-                return 0
-            }),
-        ]
+    /// rt_sigaction(2): reads or sets a signal's disposition.
+    static func sys_rt_sigaction(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let sig = t.arg(0), act = t.uarg(1), old = t.uarg(2)
+        if sig < 1 || sig > 64 || t.arg(3) != 8 { throw .errno(.EINVAL) }
+        if act != 0 && (sig == Signal.SIGKILL || sig == Signal.SIGSTOP) { throw .errno(.EINVAL) }
+        var newAction: SignalState.Action? = nil
+        if act != 0 {
+            var a = SignalState.Action()
+            a.handler = try t.memory.load(act)
+            a.flags = try t.memory.load(t.memory.field(act, 4))
+            a.restorer = try t.memory.load(t.memory.field(act, 8))
+            a.mask = try t.memory.load(t.memory.field(act, 12)) & ~Signal.unblockable
+            newAction = a
+        }
+        if old != 0 {
+            let a = t.process.signals.actions[Int(sig)]
+            try t.memory.store(old, a.handler)
+            try t.memory.store(t.memory.field(old, 4), a.flags)
+            try t.memory.store(t.memory.field(old, 8), a.restorer)
+            try t.memory.store(t.memory.field(old, 12), a.mask)
+        }
+        if let a = newAction {
+            t.process.signals.actions[Int(sig)] = a
+            // Setting SIG_IGN (or SIG_DFL for an ignored-by-default signal) discards it.
+            if k.isIgnored(t.process, sig) { t.process.signals.pending &= ~Signal.bit(sig) }
+        }
+        return 0
+    }
+
+    /// rt_sigprocmask(2): reads or changes the thread's blocked set.
+    static func sys_rt_sigprocmask(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let how = t.arg(0), set = t.uarg(1), old = t.uarg(2)
+        if t.arg(3) != 8 { throw .errno(.EINVAL) }
+        var newMask: UInt64? = nil
+        if set != 0 {
+            let s: UInt64 = try t.memory.load(set)
+            switch how {
+            case 0: newMask = t.sigmask | s
+            case 1: newMask = t.sigmask & ~s
+            case 2: newMask = s
+            default: throw .errno(.EINVAL)
+            }
+        }
+        if old != 0 { try t.memory.store(old, t.sigmask) }
+        if let m = newMask {
+            t.sigmask = m & ~Signal.unblockable
+            try k.checkSignals(t)
+        }
+        return 0
+    }
+
+    /// rt_sigpending(2): blocked signals that are pending.
+    static func sys_rt_sigpending(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.arg(1) != 8 { throw .errno(.EINVAL) }
+        try t.memory.store(t.uarg(0), (t.process.signals.pending | t.pending) & t.sigmask)
+        return 0
+    }
+
+    /// rt_sigsuspend(2): waits for a signal with a temporary mask.
+    static func sys_rt_sigsuspend(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.arg(1) != 8 { throw .errno(.EINVAL) }
+        let m: UInt64 = try t.memory.load(t.uarg(0))
+        if t.savedSigmask == nil { t.savedSigmask = t.sigmask }
+        t.sigmask = m & ~Signal.unblockable
+        if k.deliverable(t) != 0 {
+            try k.checkSignals(t)
+            throw .errno(.EINTR)
+        }
+        throw .block(t.signalQueue)
+    }
+
+    /// sigaltstack(2): reads or sets the alternate signal stack.
+    static func sys_sigaltstack(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let ss = t.uarg(0), old = t.uarg(1)
+        if old != 0 {
+            let a = t.process.signals.altstack
+            try t.memory.store(old, a.sp)
+            try t.memory.store(t.memory.field(old, 4), a.flags)
+            try t.memory.store(t.memory.field(old, 8), a.size)
+        }
+        if ss != 0 {
+            let sp: UInt32 = try t.memory.load(ss), flags: UInt32 = try t.memory.load(t.memory.field(ss, 4))
+            let size: UInt32 = try t.memory.load(t.memory.field(ss, 8))
+            if flags & ~UInt32(2) != 0 { throw .errno(.EINVAL) }
+            if flags == 0 && size < 2048 { throw .errno(.ENOMEM) }
+            t.process.signals.altstack = (sp, flags, size)
+        }
+        return 0
+    }
+
+    /// kill(2): sends a signal to a process, a group or every process allowed.
+    static func sys_kill(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let pid = t.arg(0), sig = t.arg(1)
+        if sig < 0 || sig > 64 { throw .errno(.EINVAL) }
+        // Linux (kernel/signal.c kill_something_info): -INT_MIN names no group.
+        if pid == Int32.min { throw .errno(.ESRCH) }
+        let targets: [Process]
+        if pid > 0 {
+            guard let p = k.processes[pid], p.state == .running else { throw .errno(.ESRCH) }
+            targets = [p]
+        } else if pid == -1 {
+            // Every process the caller may signal except itself and its init: a
+            // launch is its own little system (its top process is its init), so other
+            // launches of a service are never reached. EPERM only if none could be.
+            let me = t.process
+            let all = k.processes.values.filter {
+                $0.state == .running && $0 !== me && $0.reaper == me.reaper && $0.pid != me.reaper
+            }
+            if all.isEmpty { throw .errno(.ESRCH) }
+            let allowed = all.filter { k.maySignal(me, $0) }
+            if allowed.isEmpty { throw .errno(.EPERM) }
+            if sig != 0 { for p in allowed { k.send(sig, to: p, from: me) } }
+            return 0
+        } else {
+            let group = pid == 0 ? t.process.pgid : -pid
+            targets = k.processes.values.filter { $0.state == .running && $0.pgid == group }
+            if targets.isEmpty { throw .errno(.ESRCH) }
+        }
+        for p in targets where !k.maySignal(t.process, p) { throw .errno(.EPERM) }
+        if sig != 0 { for p in targets { k.send(sig, to: p, from: t.process) } }
+        return 0
+    }
+
+    /// tkill(2): sends a signal to one thread.
+    static func sys_tkill(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.threadKill(t, tgid: nil, tid: t.arg(0), sig: t.arg(1))
+    }
+
+    /// tgkill(2): sends a signal to one thread of a given process.
+    static func sys_tgkill(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.threadKill(t, tgid: t.arg(0), tid: t.arg(1), sig: t.arg(2))
+    }
+
+    /// rt_sigqueueinfo(2): queues a signal with the caller's siginfo.
+    static func sys_rt_sigqueueinfo(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.queueInfo(t, pid: t.arg(0), sig: t.arg(1), info: t.uarg(2))
+    }
+
+    /// rt_tgsigqueueinfo(2): rt_sigqueueinfo(2) aimed at a thread.
+    static func sys_rt_tgsigqueueinfo(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        try k.queueInfo(t, pid: t.arg(0), sig: t.arg(2), info: t.uarg(3))
+    }
+
+    /// kandelo_sigreturn: restores the mask saved when a handler was entered.
+    static func sys_kandelo_sigreturn(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let mask: UInt64 = try t.memory.load(t.memory.field(t.uarg(0), 20))
+        t.sigmask = mask & ~Signal.unblockable
+        try k.checkSignals(t)
+        return 0
     }
 
     func threadKill(_ t: GuestThread, tgid: Int32?, tid: Int32, sig: Int32) throws(SyscallError) -> Int32 {
@@ -324,7 +343,8 @@ extension Kernel {
         return info
     }
 
-    static func sys_sigdequeue(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+    /// kandelo_sigdequeue: hands the guest's libc its next deliverable signal.
+    static func sys_kandelo_sigdequeue(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let si = t.uarg(0), uc = t.uarg(1), act = t.uarg(2)
         try t.memory.check(si, 128)
         try t.memory.check(uc, 164)
@@ -389,7 +409,8 @@ extension Kernel {
         return 0
     }
 
-    static func sys_sigtimedwait(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+    /// rt_sigtimedwait(2): waits for one of a set of signals, with a timeout.
+    static func sys_rt_sigtimedwait(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let setAddr = t.uarg(0), info = t.uarg(1), tmo = t.uarg(2)
         if t.arg(3) != 8 { throw .errno(.EINVAL) }
         let set: UInt64 = try t.memory.load(setAddr)

@@ -1,4 +1,4 @@
-// Time.swift (syscalls): clocks and sleeping. Sleeps are io_uring timeouts: the thread is
+// TimeSyscalls.swift: clocks and sleeping. Sleeps are io_uring timeouts: the thread is
 // suspended, the loop goes on, the completion answers it.
 #if canImport(Glibc)
 import Glibc
@@ -7,50 +7,53 @@ import KandeloABI
 import VFSImage
 
 extension Kernel {
-    static func timeSyscalls() -> [(Int32, Handler)] {
-        [
-            (__NR_clock_gettime64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let (sec, nsec) = try k.clockValue(t, t.arg(0))
-                try k.storeTimespec(t, t.uarg(1), sec, Int64(nsec))
-                return 0
-            }),
-            (__NR_clock_getres_time64, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                _ = try k.clockValue(t, t.arg(0))
-                if t.uarg(1) != 0 { try k.storeTimespec(t, t.uarg(1), 0, 1) }
-                return 0
-            }),
-            (__NR_clock_nanosleep_time64, sys_clock_nanosleep),
-            (__NR_setitimer, sys_setitimer),
-            (__NR_getitimer, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
-                try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
-                return 0
-            }),
-            (__NR_times, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                let cpu = k.cpuTime(t.process)
-                let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
-                if t.uarg(0) != 0 {
-                    try t.memory.store(t.uarg(0), ticks)
-                    try t.memory.store(t.memory.field(t.uarg(0), 4), Int32(0))
-                    try t.memory.store(t.memory.field(t.uarg(0), 8), Int32(0))
-                    try t.memory.store(t.memory.field(t.uarg(0), 12), Int32(0))
-                }
-                return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
-            }),
-            (__NR_getrusage, { (k: Kernel, t: GuestThread) throws(SyscallError) -> Int32 in
-                var b = [UInt8](repeating: 0, count: 72)
-                if t.arg(0) == 0 || t.arg(0) == 1 {   // RUSAGE_SELF, RUSAGE_THREAD
-                    let cpu = k.cpuTime(t.process)
-                    let sec = UInt32(cpu / 1_000_000_000), usec = UInt32(cpu % 1_000_000_000 / 1000)
-                    for i in 0..<4 { b[i] = UInt8((sec >> (8 * UInt32(i))) & 0xff) }
-                    for i in 0..<4 { b[4 + i] = UInt8((usec >> (8 * UInt32(i))) & 0xff) }
-                } else if t.arg(0) != -1 {            // RUSAGE_CHILDREN
-                    throw .errno(.EINVAL)
-                }
-                try t.memory.write(t.uarg(1), b)
-                return 0
-            }),
-        ]
+    /// clock_gettime(2) (64-bit time): reads a clock.
+    static func sys_clock_gettime(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let (sec, nsec) = try k.clockValue(t, t.arg(0))
+        try k.storeTimespec(t, t.uarg(1), sec, Int64(nsec))
+        return 0
+    }
+
+    /// clock_getres(2) (64-bit time): the resolution of a clock (1 ns).
+    static func sys_clock_getres(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        _ = try k.clockValue(t, t.arg(0))
+        if t.uarg(1) != 0 { try k.storeTimespec(t, t.uarg(1), 0, 1) }
+        return 0
+    }
+
+    /// getitimer(2): what is left of ITIMER_REAL.
+    static func sys_getitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        if t.arg(0) != 0 { throw .errno(t.arg(0) == 1 || t.arg(0) == 2 ? .ENOSYS : .EINVAL) }
+        try k.storeItimer(t, t.uarg(1), k.realTimerNow(t.process))
+        return 0
+    }
+
+    /// times(2): the process's CPU time in clock ticks.
+    static func sys_times(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        let cpu = k.cpuTime(t.process)
+        let ticks = Int32(truncatingIfNeeded: cpu / 10_000_000)
+        if t.uarg(0) != 0 {
+            try t.memory.store(t.uarg(0), ticks)
+            try t.memory.store(t.memory.field(t.uarg(0), 4), Int32(0))
+            try t.memory.store(t.memory.field(t.uarg(0), 8), Int32(0))
+            try t.memory.store(t.memory.field(t.uarg(0), 12), Int32(0))
+        }
+        return Int32(truncatingIfNeeded: k.monotonicNanos() / 10_000_000)
+    }
+
+    /// getrusage(2): user CPU time of the process; other fields zero.
+    static func sys_getrusage(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
+        var b = [UInt8](repeating: 0, count: 72)
+        if t.arg(0) == 0 || t.arg(0) == 1 {   // RUSAGE_SELF, RUSAGE_THREAD
+            let cpu = k.cpuTime(t.process)
+            let sec = UInt32(cpu / 1_000_000_000), usec = UInt32(cpu % 1_000_000_000 / 1000)
+            for i in 0..<4 { b[i] = UInt8((sec >> (8 * UInt32(i))) & 0xff) }
+            for i in 0..<4 { b[4 + i] = UInt8((usec >> (8 * UInt32(i))) & 0xff) }
+        } else if t.arg(0) != -1 {            // RUSAGE_CHILDREN
+            throw .errno(.EINVAL)
+        }
+        try t.memory.write(t.uarg(1), b)
+        return 0
     }
 
     func storeTimespec(_ t: GuestThread, _ addr: UInt32, _ sec: Int64, _ nsec: Int64) throws(SyscallError) {
@@ -119,6 +122,7 @@ extension Kernel {
         return (timer.interval, timer.deadline > now ? timer.deadline - now : 1000)
     }
 
+    /// setitimer(2): arms ITIMER_REAL (SIGALRM); the CPU-time timers are ENOSYS.
     static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
         // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which the kernel does not see.
@@ -154,6 +158,7 @@ extension Kernel {
         p.realTimer = (token, monotonicNanos() + value, interval)
     }
 
+    /// clock_nanosleep(2) (64-bit time): sleeps relative or until an absolute time.
     static func sys_clock_nanosleep(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let clock = t.arg(0), flags = t.arg(1), req = t.uarg(2), rem = t.uarg(3)
         let TIMER_ABSTIME: Int32 = 1

@@ -34,9 +34,9 @@
 // host user, or to the guest's ids when the launcher runs as root. Permissions are the
 // VFS's checks on the host modes and owners, and then the host's own.
 //
-// I/O is synchronous pread/pwrite on the loop thread (the page cache answers almost every
-// call; the asynchronous Ring path used for the caller's stdio would need RegularFile to
-// suspend, which the VFS's bounce-buffer copy does not do yet).
+// I/O goes through the kernel's io_uring (Ring): a read or write of a host file is
+// submitted and the call suspended, then answered from the completion (OpenFiles.swift),
+// so a slow host disk never stalls the loop thread.
 #if canImport(Glibc)
 import Glibc
 #endif

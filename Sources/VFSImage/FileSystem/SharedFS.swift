@@ -6,10 +6,11 @@
 //
 //   SharedFS.swift     this file: state, mkfs, loading, inode record access, statfs
 //   Allocation.swift   inode and block bitmaps, allocation, growth (§5.4, §5.13, §7.1)
-//   BlockMap.swift     file block mapping, read, write, truncate (§5.6)
+//   BlockMap.swift     file block mapping and the block-level read/write/truncate (§5.6)
 //   Directory.swift    directory records, lookup, readdir, insertion, removal (§5.8, §7.3)
 //   Namespace.swift    create, mkdir, symlink, mknod, link, unlink, rmdir, rename, paths
-//   Attributes.swift   stat and setattr (chmod, chown, truncate, utimens)
+//   Attributes.swift   stat and setattr (chmod, chown, truncate, utimens), and the public
+//                      byte I/O on an inode: read, readAll, write
 //   Lazy.swift         lazy files, lazy archives and metadata sidecars (§6)
 //   Fsck.swift         consistency checking
 //
