@@ -68,15 +68,6 @@ int main(void)
     nanosleep(&d, 0);
     n = read(fd, &v, sizeof v);
     printf("after 110ms: read %zd count>=4=%d\n", n, v >= 4);
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    FILE *fi = fopen(path, "r");
-    char line[128];
-    while (fi && fgets(line, sizeof line, fi)) {
-        if (strncmp(line, "clockid:", 8) == 0 || strncmp(line, "settime flags:", 14) == 0
-            || strncmp(line, "it_interval:", 12) == 0) printf("fdinfo %s", line);
-    }
-    if (fi) fclose(fi);
     its.it_value.tv_sec = 0;
     its.it_value.tv_nsec = 0;
     timerfd_settime(fd, 0, &its, &old);
@@ -85,6 +76,18 @@ int main(void)
     struct itimerspec cur;
     timerfd_gettime(fd, &cur);
     printf("disarmed: value zero=%d interval kept=%d\n", ns(cur.it_value) == 0, ns(cur.it_interval) == 20000000);
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    FILE *fi = fopen(path, "r");
+    while (fi && fgets(line, sizeof line, fi)) {
+        if (strncmp(line, "clockid:", 8) == 0 || strncmp(line, "ticks:", 6) == 0 || strncmp(line, "settime flags:", 14) == 0
+            || strncmp(line, "it_value:", 9) == 0 || strncmp(line, "it_interval:", 12) == 0) printf("fdinfo %s", line);
+    }
+    if (fi) fclose(fi);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    n = readlink(path, line, sizeof line - 1);
+    line[n > 0 ? n : 0] = 0;
+    printf("link: %s\n", line);
     char small[4];
     n = read(fd, small, sizeof small);
     printf("short read: %zd %s\n", n, errname(errno));

@@ -19,42 +19,6 @@
 //
 // Owner: the kernel's loop thread, like every kernel object (no locking).
 
-/// Readiness events: poll(2) and epoll(7) share these bits.
-public enum Events {
-    public static let `in`: UInt32 = 0x001, pri: UInt32 = 0x002, out: UInt32 = 0x004
-    public static let err: UInt32 = 0x008, hup: UInt32 = 0x010, nval: UInt32 = 0x020
-    public static let rdnorm: UInt32 = 0x040, rdband: UInt32 = 0x080
-    public static let wrnorm: UInt32 = 0x100, wrband: UInt32 = 0x200
-    public static let msg: UInt32 = 0x400, rdhup: UInt32 = 0x2000
-    /// Everything a file may report (a blocked call's entry matches any notification).
-    public static let all: UInt32 = 0xffff
-    /// What "readable" and "writable" mean to a reader of the poll bits.
-    public static let readable: UInt32 = Events.in | Events.rdnorm
-    public static let writable: UInt32 = Events.out | Events.wrnorm
-}
-
-/// A persistent entry on one or more wait queues: called with the events that happened
-/// whenever they intersect `mask`, until removed from the queue.
-public final class Waiter {
-    public var mask: UInt32
-    public let exclusive: Bool
-    let callback: (UInt32) -> Void
-    /// Queues this waiter is on (removal undoes every registration).
-    fileprivate var queues: [WaitQueue] = []
-
-    public init(mask: UInt32, exclusive: Bool = false, _ callback: @escaping (UInt32) -> Void) {
-        self.mask = mask
-        self.exclusive = exclusive
-        self.callback = callback
-    }
-
-    /// Takes the waiter off every queue it is on.
-    public func removeFromAll() {
-        let qs = queues
-        for q in qs { q.remove(self) }
-    }
-}
-
 public final class WaitQueue {
     private var entries: [Waiter] = []
     /// One-shot entries of blocked calls, by owner.

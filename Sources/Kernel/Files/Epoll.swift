@@ -17,43 +17,6 @@
 // the instance's own last reference closes.
 import VFSImage
 
-public enum EpollFlags {
-    public static let EPOLLEXCLUSIVE: UInt32 = 1 << 28, EPOLLWAKEUP: UInt32 = 1 << 29
-    public static let EPOLLONESHOT: UInt32 = 1 << 30, EPOLLET: UInt32 = 1 << 31
-    /// Bits that are not events (Linux's EP_PRIVATE_BITS).
-    public static let privateBits: UInt32 = EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET
-    /// What EPOLLEXCLUSIVE may be combined with (Linux's EPOLLEXCLUSIVE_OK_BITS).
-    public static let exclusiveOK: UInt32 = Events.readable | Events.writable | Events.err | Events.hup
-        | EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE
-    /// Nesting limit of epoll instances inside epoll instances (Linux's EP_MAX_NESTS).
-    static let maxNests = 4
-}
-
-final class EpollItem {
-    weak var epoll: EpollFile?
-    let file: OpenFile
-    let fd: Int32
-    var events: UInt32
-    var data: UInt64
-    var waiter: Waiter!
-    var onReadyList = false
-
-    init(epoll: EpollFile, file: OpenFile, fd: Int32, events: UInt32, data: UInt64) {
-        self.epoll = epoll
-        self.file = file
-        self.fd = fd
-        self.events = events
-        self.data = data
-    }
-
-    /// The events reported for this item: its mask plus POLLERR and POLLHUP, which are
-    /// always reported; nothing while an EPOLLONESHOT item is disabled.
-    var wanted: UInt32 {
-        let e = events & ~EpollFlags.privateBits
-        return e == 0 ? 0 : e | Events.err | Events.hup
-    }
-}
-
 public final class EpollFile: OpenFile {
     struct Key: Hashable {
         let file: ObjectIdentifier
