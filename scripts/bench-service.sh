@@ -7,9 +7,13 @@
 #                    client, since a standalone launcher locks its image)
 #   guest file I/O   a guest writes then reads a 64 MiB file with 1 MiB blocks, while a
 #                    host loop keeps editing another file of the same directory through
-#                    the mount (service) — standalone has no mount to edit through
+#                    the mount (service) — standalone has no mount to edit through; and a
+#                    guest rewriting a file the host has read (MB/s: each write waits for
+#                    the host's cache of it to be invalidated)
 #
-#   scripts/bench-service.sh [--quick] [--scratch DIR] [--no-build]
+#   scripts/bench-service.sh [--quick] [--scratch DIR] [--no-build] [--bin DIR]
+#
+# --bin DIR: the four binaries from DIR, nothing built (e.g. two builds compared).
 #
 # Needs /dev/fuse. Prints a table and the load average (figures from a busy machine are
 # not comparable).
@@ -17,14 +21,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 die() { echo "bench-service.sh: $*" >&2; exit 1; }
-n=30 m=200 scratch=() build=1
+n=30 m=200 scratch=() build=1 bin=""
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) n=10 m=50 ;;
     --scratch) [ $# -ge 2 ] || die "--scratch needs a directory"; scratch=(--scratch-path "$2"); shift ;;
     --no-build) build="" ;;
-    -h|--help) sed -n 2,16p "$0"; exit 0 ;;
-    *) echo "usage: bench-service.sh [--quick] [--scratch DIR] [--no-build]" >&2; exit 64 ;;
+    --bin) [ $# -ge 2 ] || die "--bin needs a directory"; bin=$(cd "$2" && pwd); build=""; shift ;;
+    -h|--help) sed -n 2,18p "$0"; exit 0 ;;
+    *) echo "usage: bench-service.sh [--quick] [--scratch DIR] [--no-build] [--bin DIR]" >&2; exit 64 ;;
     esac
     shift
 done
@@ -34,7 +39,7 @@ if [ -n "$build" ]; then
         swift build -c release "${scratch[@]}" --product $p >&2 || die "swift build $p failed"
     done
 fi
-bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
+[ -n "$bin" ] || bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
 for p in kandelo-image kandelo-mount kandelo-launch kandelo-runner; do [ -x "$bin/$p" ] || die "no $p in $bin"; done
 
 work=$(mktemp -d /tmp/kandelo-bench-service.XXXXXX)
@@ -101,6 +106,22 @@ io_service=$(timed_io -T --mount "$mnt")
 touch "$work/stop-editing"; wait $editor 2>/dev/null || true
 editor=
 io_quiet=$(timed_io -T --mount "$mnt")
+# A guest rewriting a file the host has read (its pages cached by the host kernel): each
+# write is answered only once the host's cache of it is invalidated (Service.swift).
+# The same rewrite of a file the host never looked at (nothing to invalidate) is the
+# reference: the difference is what waiting for the invalidations costs.
+rewrite() {  # block size, count, cached|uncached; prints MB/s
+    local s e
+    "$bin/kandelo-launch" -T --mount "$mnt" /bin/dd if=/dev/zero of=/work/cached bs=$1 count=$2 2>>"$work/dd.log" \
+        || die "guest dd failed: $(tail -3 "$work/dd.log")"
+    [ "$3" = uncached ] || cat "$mnt/work/cached" >/dev/null
+    s=$(now); "$bin/kandelo-launch" -T --mount "$mnt" /bin/dd if=/dev/zero of=/work/cached bs=$1 count=$2 conv=notrunc 2>>"$work/dd.log" \
+        || die "guest dd rewrite failed: $(tail -3 "$work/dd.log")"; e=$(now)
+    "$bin/kandelo-launch" -T --mount "$mnt" /bin/rm /work/cached || die "guest rm failed"
+    echo "$s $e $(( $1 * $2 ))" | awk '{ printf "%.0f", $3 / 1048576 / ($2 - $1) }'
+}
+rewrite_big=$(rewrite 1048576 64 cached) rewrite_big_ref=$(rewrite 1048576 64 uncached)
+rewrite_small=$(rewrite 4096 4096 cached) rewrite_small_ref=$(rewrite 4096 4096 uncached)
 
 printf '\n%-44s %12s %12s\n' "figure" "standalone" "service"
 printf '%-44s %12s %12s\n' "hello launch to exit (ms, median of $n)" "$(cat "$work/lat.standalone")" "$(cat "$work/lat.service")"
@@ -109,4 +130,8 @@ printf '%-44s %12s %12s\n' "guest dd write 64 MiB (MB/s)" "${io_standalone% *}" 
 printf '%-44s %12s %12s\n' "guest dd read 64 MiB (MB/s)" "${io_standalone#* }" "${io_quiet#* }"
 printf '%-44s %12s %12s\n' "  same, host sed -i loop beside it: write" "-" "${io_service% *}"
 printf '%-44s %12s %12s\n' "  same, host sed -i loop beside it: read" "-" "${io_service#* }"
+printf '%-44s %12s %12s\n' "guest rewrite 64 MiB, 1 MiB writes: host-cached" "-" "$rewrite_big"
+printf '%-44s %12s %12s\n' "  same, a file the host never read" "-" "$rewrite_big_ref"
+printf '%-44s %12s %12s\n' "guest rewrite 16 MiB, 4 KiB writes: host-cached" "-" "$rewrite_small"
+printf '%-44s %12s %12s\n' "  same, a file the host never read" "-" "$rewrite_small_ref"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

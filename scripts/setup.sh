@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 packages=(libzstd-dev zstd libfuse3-dev fuse3 liburing-dev pkg-config fio fuse2fs
           libclang-rt-14-dev-wasm32 vim-nox tmux git dpkg-dev bc make patch zlib1g-dev
-          python3 autoconf automake)   # python3: pty-driving tests; autotools: the dash recipe
+          python3 autoconf automake zip)   # python3: pty-driving tests; autotools: the dash recipe;
+                                           # zip: busybox's unzip test, natively (busybox-testsuite.sh)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh release
 command -v swift >/dev/null || export PATH=/opt/swift/usr/bin:$PATH
 # The SDK: builds the musl wasm32 sysroot (cached by input hash), compiles the C test
-# programs with kandelo-cc and checks every module against the ABI (and runs the ones
-# node 20 can run, comparing with native builds).
+# programs with kandelo-cc, checks every module against the ABI and runs each under
+# kandelo-launch, comparing stdout and status with native builds.
 echo "== sdk/tests/run.sh" >&2
 bash sdk/tests/run.sh
 # The Swift suites. The golden images live in ../shared/reference-images (beside the

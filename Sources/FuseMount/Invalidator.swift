@@ -16,6 +16,15 @@
 //
 // Ordering: notifications go out in the order they were queued. The kernel answers ENOENT
 // for an inode or name it does not hold; that is not an error.
+//
+// Waiting for delivery without blocking the loop. A guest's write must show on the mount
+// when the guest's call returns, so the service holds the call's answer (not the loop)
+// until the notifications it caused are written. Every queued notification gets a number
+// (`queued` after queuing it is its ticket); this thread counts what it has written
+// (`delivered`, in queue order) and, when it reaches the lowest ticket someone waits for
+// (`wakeAt`), writes `eventFD`. The loop polls that eventfd and runs the waiters whose
+// tickets are reached (`releaseWaiters`). Notifications dropped by `stop` count as
+// delivered: the connection they were for is gone.
 
 import CFuse3
 import Logging
@@ -50,18 +59,32 @@ final class Invalidator: @unchecked Sendable {
     private var thread: pthread_t? = nil
     /// Notifications written (any result), for tests and diagnostics.
     private var sentCount = 0
+    /// Notifications queued so far, and written (or dropped by `stop`) so far.
+    private var queuedCount: UInt64 = 0
+    private var deliveredCount: UInt64 = 0
+    /// The lowest ticket a waiter of the loop needs; `.max` when nobody waits.
+    private var wakeAt: UInt64 = .max
+    /// Readable when waiters may be released (EFD_NONBLOCK; the loop polls it).
+    let eventFD: Int32
+    /// Loop thread only: (ticket, what to run once it is delivered).
+    private var waiters: [(ticket: UInt64, body: () -> Void)] = []
+    /// Loop thread only: the same number as `queuedCount`, read without the lock.
+    private(set) var queued: UInt64 = 0
 
     init(session: OpaquePointer, log: Logger) {
         self.session = session
         self.log = log
         pthread_mutex_init(lock, nil)
         pthread_cond_init(ready, nil)
+        eventFD = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+        precondition(eventFD >= 0, "Invalidator: eventfd failed: \(errnoText(errno))")
     }
 
     deinit {
         precondition(thread == nil, "Invalidator: deinit while its thread runs; call stop() first")
         pthread_cond_destroy(ready); ready.deallocate()
         pthread_mutex_destroy(lock); lock.deallocate()
+        close(eventFD)
     }
 
     func start() {
@@ -80,8 +103,46 @@ final class Invalidator: @unchecked Sendable {
     func enqueue(_ item: Invalidation) {
         pthread_mutex_lock(lock)
         queue.append(item)
+        queuedCount += 1
         pthread_cond_signal(ready)
         pthread_mutex_unlock(lock)
+        queued += 1
+    }
+
+    /// Loop thread. Keeps `body` to run (from `releaseWaiters`) once every notification up
+    /// to `ticket` was written, and returns true; returns false, keeping nothing, when they
+    /// already were.
+    func whenDelivered(_ ticket: UInt64, _ body: @escaping () -> Void) -> Bool {
+        pthread_mutex_lock(lock)
+        let done = deliveredCount >= ticket
+        if !done { wakeAt = min(wakeAt, ticket) }
+        pthread_mutex_unlock(lock)
+        if !done { waiters.append((ticket, body)) }
+        return !done
+    }
+
+    /// Loop thread, when `eventFD` is readable: runs the waiters whose tickets were reached.
+    func releaseWaiters() {
+        var count: UInt64 = 0
+        _ = read(eventFD, &count, 8)
+        var runnable: [() -> Void] = []
+        while true {
+            pthread_mutex_lock(lock)
+            let done = deliveredCount
+            pthread_mutex_unlock(lock)
+            waiters.removeAll { w in
+                if w.ticket <= done { runnable.append(w.body); return true }
+                return false
+            }
+            guard let next = waiters.map(\.ticket).min() else { break }
+            // Ask to be woken for the next one, unless the thread got there meanwhile.
+            pthread_mutex_lock(lock)
+            let reached = deliveredCount >= next
+            if !reached { wakeAt = min(wakeAt, next) }
+            pthread_mutex_unlock(lock)
+            if !reached { break }
+        }
+        for body in runnable { body() }
     }
 
     var sent: Int {
@@ -93,13 +154,12 @@ final class Invalidator: @unchecked Sendable {
     func waitUntilIdle() {
         while true {
             pthread_mutex_lock(lock)
-            let empty = queue.isEmpty && inFlight == 0
+            let empty = deliveredCount == queuedCount
             pthread_mutex_unlock(lock)
             if empty { return }
             usleep(1000)
         }
     }
-    private var inFlight = 0
 
     /// Stops the thread, dropping what is still queued (the connection is going away).
     /// Call after unmounting, so a notify blocked on a dead connection has returned.
@@ -112,6 +172,15 @@ final class Invalidator: @unchecked Sendable {
         pthread_mutex_unlock(lock)
         pthread_join(t, nil)
         thread = nil
+        pthread_mutex_lock(lock)
+        deliveredCount = queuedCount
+        pthread_mutex_unlock(lock)
+        wakeLoop()
+    }
+
+    private func wakeLoop() {
+        var one: UInt64 = 1
+        _ = write(eventFD, &one, 8)
     }
 
     private func drain() {
@@ -120,7 +189,6 @@ final class Invalidator: @unchecked Sendable {
             while queue.isEmpty && !stopping { pthread_cond_wait(ready, lock) }
             if stopping { pthread_mutex_unlock(lock); return }
             let item = queue.removeFirst()
-            inFlight += 1
             pthread_mutex_unlock(lock)
 
             let rc = send(item)
@@ -128,9 +196,12 @@ final class Invalidator: @unchecked Sendable {
                 log.warning("cache invalidation \(item) failed: \(errnoText(-rc))")
             }
             pthread_mutex_lock(lock)
-            inFlight -= 1
             sentCount += 1
+            deliveredCount += 1
+            let wake = deliveredCount >= wakeAt
+            if wake { wakeAt = .max }
             pthread_mutex_unlock(lock)
+            if wake { wakeLoop() }
         }
     }
 
@@ -187,4 +258,22 @@ extension FuseServer {
     /// Blocks until every queued invalidation was written to the kernel. Not on the loop
     /// thread (a notify may wait for a request only the loop can serve).
     public func waitForInvalidations() { invalidator?.waitUntilIdle() }
+
+    /// The number of invalidations queued so far: a change made before reading it is
+    /// visible on the mount once `afterInvalidations(through:)` says so.
+    public var invalidationTicket: UInt64 { invalidator?.queued ?? 0 }
+
+    /// Loop thread. Runs `body` from `releaseInvalidationWaiters` once every invalidation
+    /// up to `ticket` was written to the kernel, and returns true; returns false (body
+    /// dropped) when that is already so. Never blocks.
+    public func afterInvalidations(through ticket: UInt64, _ body: @escaping () -> Void) -> Bool {
+        invalidator?.whenDelivered(ticket, body) ?? false
+    }
+
+    /// Readable when `releaseInvalidationWaiters` has work (the loop's owner polls it);
+    /// -1 before `startServing`.
+    public var invalidationEventFD: Int32 { invalidator?.eventFD ?? -1 }
+
+    /// Loop thread, when `invalidationEventFD` is readable.
+    public func releaseInvalidationWaiters() { invalidator?.releaseWaiters() }
 }

@@ -13,7 +13,9 @@
 // next guest read sees (nothing is cached on the guest side), and every change a guest
 // makes (VFS.onImageChange) becomes an invalidation of the host kernel's caches, written
 // by FuseMount's invalidation thread so the loop never blocks on the kernel's inode locks
-// (Invalidator.swift).
+// (Invalidator.swift). The guest's call that made the change is answered only once those
+// invalidations are written (Kernel.answerGate): when its write returns, the host sees it.
+// Meanwhile only that guest thread waits; the loop serves FUSE and every other guest.
 //
 // Launches. Each `op=launch` from a client becomes a guest process in a session of its
 // own, with the client's stdin/stdout/stderr (passed with SCM_RIGHTS) as fds 0-2. Its
@@ -70,8 +72,10 @@ public final class Service {
         vfs.onSync = { (_: GuestThread) throws(SyscallError) in
             do { try image.sync() } catch { throw .errno(.EIO) }
         }
-        vfs.onImageChange = { [unowned server] change in
+        let kernel = self.kernel
+        vfs.onImageChange = { [unowned server, unowned kernel] change in
             server.noteExternalChange()
+            let before = server.invalidationTicket
             switch change {
             case .inode(let ino, let offset, let length):
                 server.invalidate(inode: ino, offset: offset, length: length)
@@ -80,6 +84,12 @@ public final class Service {
             case .delete(let parent, let child, let name):
                 server.invalidate(deleted: name, in: parent, child: child)
             }
+            // The call that made the change answers once the host was told.
+            let ticket = server.invalidationTicket
+            if ticket != before, let t = kernel.servingThread { t.visibleAfter = ticket }
+        }
+        kernel.answerGate = { [unowned server] ticket, release in
+            server.afterInvalidations(through: ticket, release)
         }
         try openControlSocket()
     }
@@ -118,6 +128,7 @@ public final class Service {
         signalFD = chost_signalfd(&signalSet)
         server.startServing()
         armFuse()
+        armInvalidationWaiters()
         armListener()
         armSignals()
         armCommitTimer()
@@ -138,6 +149,16 @@ public final class Service {
                 return
             }
             if self.stopReason == nil { self.armFuse() }
+        }
+    }
+
+    /// Guest calls waiting for their invalidations (Kernel.answerGate) are answered here.
+    func armInvalidationWaiters() {
+        let fd = server.invalidationEventFD
+        guard fd >= 0 else { return }
+        kernel.ring.poll(fd: fd, events: UInt32(POLLIN)) { [unowned self] _ in
+            self.server.releaseInvalidationWaiters()
+            if self.stopReason == nil { self.armInvalidationWaiters() }
         }
     }
 

@@ -79,17 +79,63 @@ import Testing
         try img.close()
     }
 
+    /// A checkpoint on a full disk fails with ENOSPC and loses nothing: the image and its
+    /// journal keep their exact bytes, no temporary file is left, a reader (or a crash)
+    /// still finds every synced change, the writer keeps its unsynced ones in memory, and
+    /// once there is room again the next checkpoint writes them all. The disk is a 4 MiB
+    /// tmpfs mounted for the test (the suite runs as root; FUSE tests need it anyway).
     @Test func fullDiskDuringCheckpointLosesNothing() throws {
-        // A checkpoint into a directory where the temporary file cannot be created fails
-        // with a clear error and leaves the image and journal as they were.
         let tmp = TempDir()
-        let path = try newImage(tmp)
+        let disk = tmp.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: false)
+        guard mount("kandelo-test", disk, "tmpfs", 0, "size=4m,mode=0755") == 0 else {
+            Issue.record("cannot mount a tmpfs on \(disk) (errno \(errno)): this test needs root")
+            return
+        }
+        defer { umount2(disk, Int32(MNT_DETACH)); _ = tmp }
+        let path = disk + "/img.vfs"
+        try ImageFile.save(try SharedFS(size: 1 << 20, maxSize: 16 << 20), to: path, compressed: false)
         let img = try ImageFile.open(path)
-        try img.fs.put("/keep", "k"); try img.sync()
-        chmod(tmp.path, 0o500)
-        defer { chmod(tmp.path, 0o755) }
-        if getuid() == 0 { try img.close(); return }  // root ignores directory permissions
-        #expect(throws: ImageError.self) { try img.checkpoint() }
+        try img.fs.put("/keep", "synced before the disk filled")
+        try img.sync()
+        // Fill the disk to the last byte.
+        let filler = disk + "/filler"
+        let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        let chunk = [UInt8](repeating: 0x5A, count: 64 << 10)
+        var size = chunk.count
+        while size > 0 {
+            if chunk.withUnsafeBytes({ write(fd, $0.baseAddress, size) }) < 0 { size /= 2 }
+        }
+        close(fd)
+        let imageBefore = try Data(contentsOf: URL(fileURLWithPath: path))
+        let journalBefore = try Data(contentsOf: URL(fileURLWithPath: path + ".journal"))
+        try img.fs.put("/later", "changed after the disk filled, never synced")
+
+        do {
+            try img.checkpoint()
+            Issue.record("a checkpoint on a full disk reported success")
+        } catch {
+            guard case .io(_, let e) = error, e == ENOSPC else { Issue.record("not ENOSPC: \(error)"); return }
+            #expect(error.description.contains("No space left on device"), "\(error)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == imageBefore, "the image changed")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path + ".journal")) == journalBefore, "the journal changed")
+        let left = try FileManager.default.contentsOfDirectory(atPath: disk).sorted()
+        #expect(left == ["filler", "img.vfs", "img.vfs.journal"], "a temporary file was left: \(left)")
+        // What a crash now would leave: the synced change, found through the journal.
+        let reader = try ImageFile.open(path, readOnly: true)
+        #expect(try reader.fs.text("/keep") == "synced before the disk filled")
+        #expect((try? reader.fs.path("/later")) == nil)
+        // The writer still has everything; with room again the checkpoint writes it all.
+        #expect(try img.fs.text("/later") == "changed after the disk filled, never synced")
+        #expect(unlink(filler) == 0)
+        try img.checkpoint()
+        try img.close()
+        let again = try ImageFile.open(path, readOnly: true)
+        #expect(try again.fs.text("/keep") == "synced before the disk filled")
+        #expect(try again.fs.text("/later") == "changed after the disk filled, never synced")
+        #expect(again.fs.check().isConsistent)
     }
 
     /// SIGKILL a writer at random points; the reopened image must be exactly the state of a

@@ -105,6 +105,44 @@ public class OpenFile {
     public func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {
         throw .errno(.ESPIPE)
     }
+    /// mmap of the file: records the mapping through `commit` and fills guest memory
+    /// [addr, addr + length) with the file's bytes from `offset` (a mapping is a copy taken
+    /// now: sdk/ABI.md §2). A file that cannot be mapped fails before calling `commit`, so
+    /// mmap has no side effect then. Default: ENODEV (Linux: no mmap operation — pipes,
+    /// FIFOs, terminals, directories, /proc files).
+    public func mapInto(_ t: GuestThread, at addr: UInt32, length: Int, offset: Int64,
+                        commit: () throws(SyscallError) -> Void) throws(SyscallError) {
+        throw .errno(.ENODEV)
+    }
+    /// pread/pwrite/preadv/pwritev need a file with positions. Default: it has them if
+    /// lseek(fd, 0, SEEK_CUR) works (ESPIPE from pipes, FIFOs, terminals).
+    public func checkPositional(_ t: GuestThread) throws(SyscallError) {
+        let saved = offset
+        _ = try seek(t, offset: 0, whence: 1)
+        offset = saved
+    }
+    /// fallocate(mode, offset, length), the arguments checked by the handler. Default:
+    /// ESPIPE for a file with no node (a pipe), else ENODEV (Linux: no fallocate operation).
+    public func allocate(_ t: GuestThread, mode: Int32, offset: Int64, length: Int64) throws(SyscallError) {
+        throw .errno(node == nil ? .ESPIPE : .ENODEV)
+    }
+    /// sync_file_range (flags checked by the handler): ESPIPE for a file with no node; any
+    /// flag that asks for writeback makes the whole file durable (a superset of Linux's
+    /// promise).
+    public func syncRange(_ t: GuestThread, flags: UInt32) throws(SyscallError) {
+        if node == nil { throw .errno(.ESPIPE) }
+        if flags != 0 { try sync(t) }
+    }
+    /// The bytes behind the description at any position, for copies made inside the kernel
+    /// (sendfile, copy_file_range). nil: Linux's EINVAL (no copy or splice support).
+    var contents: (any FileContents)? { nil }
+    /// A directory: copy_file_range's EISDIR.
+    public var isDirectory: Bool { false }
+    /// fcntl commands the descriptor layer leaves to the kind of file. Default: EINVAL
+    /// (Linux's answer to a command the file does not know).
+    public func fileControl(_ t: GuestThread, command: Int32, arg: Int32) throws(SyscallError) -> Int32 {
+        throw .errno(.EINVAL)
+    }
     public func stat(_ t: GuestThread) throws(SyscallError) -> KStat { throw .errno(.EBADF) }
     public func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
         throw .errno(.ENOTTY)
@@ -146,6 +184,17 @@ public class OpenFile {
 
     /// The last descriptor referring to the description is gone.
     public func release() {}
+}
+
+/// A file's bytes at positions, without guest memory: the source and target of in-kernel
+/// copies. `readBytes` hands `sink` chunks with the count already delivered and returns
+/// the total (short at end of file); `writeBytes` asks `source` to fill chunks and returns
+/// the bytes written. Errors are Linux's (EINVAL for a negative position, EFBIG, EIO...).
+protocol FileContents: AnyObject {
+    func readBytes(at start: Int64, count: Int,
+                   _ sink: (UnsafeRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int
+    func writeBytes(at start: Int64, count: Int,
+                    _ source: (UnsafeMutableRawBufferPointer, Int) throws(SyscallError) -> Void) throws(SyscallError) -> Int
 }
 
 public final class FileTable {

@@ -64,6 +64,14 @@ public final class Kernel {
     public var onExit: ((Process) -> Void)?
     /// Called when a process's runner has ended and been reaped.
     public var onRunnerExit: ((Process) -> Void)?
+    /// Set by the service so a guest's change shows on the FUSE mount when its call
+    /// returns: `complete` of a call with `visibleAfter` set asks the gate, which either
+    /// says the ticket is reached (false: answered now) or keeps `release` and calls it on
+    /// the loop thread once it is (true). Meanwhile the thread stays in its call and the
+    /// loop goes on serving everything else (Launcher/Service.swift).
+    public var answerGate: ((_ ticket: UInt64, _ release: @escaping () -> Void) -> Bool)?
+    /// The thread whose handler runs now (nil between calls): who a change is charged to.
+    public private(set) var servingThread: GuestThread?
     /// Why a process could not run (bad module, trap), for the launcher to print.
     public internal(set) var failures: [Int32: String] = [:]
     /// Runners that have ended and been reaped (the launcher waits for its guest's).
@@ -76,9 +84,7 @@ public final class Kernel {
         let fd = chost_eventfd()
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
         self.doorbell = fd
-        var uts = utsname()
-        uname(&uts)
-        self.hostname = withUnsafeBytes(of: &uts.nodename) { Array($0.prefix { $0 != 0 }) }
+        self.hostname = HostSystem.nodeName()
         // procfs (/proc/<pid>, /proc/self) reaches processes through the kernel's table.
         vfs.processLookup = { [unowned self] pid in self.processes[pid] }
         vfs.processList = { [unowned self] in Array(self.processes.values) }
@@ -95,10 +101,8 @@ public final class Kernel {
 
     public static func defaultRunnerPath() -> String {
         if let env = getenv("KANDELO_RUNNER") { return String(cString: env) }
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        if n > 0 {
-            let exe = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let link = HostSystem.readLink("/proc/self/exe") {
+            let exe = String(decoding: link, as: UTF8.self)
             if let slash = exe.lastIndex(of: "/") { return String(exe[..<slash]) + "/kandelo-runner" }
         }
         return "kandelo-runner"
@@ -125,6 +129,17 @@ public final class Kernel {
     public func complete(_ t: GuestThread, _ value: Int32, action: UInt32 = KCH_ACT_RETURN.rawValue,
                          actionArgs: [UInt64] = []) {
         guard t.inCall else { return }
+        if t.visibleAfter != 0 {
+            let ticket = t.visibleAfter
+            t.visibleAfter = 0
+            let serial = t.serial
+            if let gate = answerGate, gate(ticket, { [unowned self] in
+                if t.serial == serial { self.complete(t, value, action: action, actionArgs: actionArgs) }
+            }) {
+                t.interrupt = nil   // the call did its work: a signal now must not turn it into EINTR
+                return
+            }
+        }
         t.inCall = false
         runCleanups(t)
         guard !t.runnerGone else { return }   // nobody to answer: the runner died
@@ -171,6 +186,8 @@ public final class Kernel {
             fail(t, .ENOSYS)
             return
         }
+        servingThread = t
+        defer { servingThread = nil }
         do {
             let v = try handler(self, t)
             complete(t, v)
@@ -189,18 +206,27 @@ public final class Kernel {
     }
 
     /// Finds posted requests in every live thread's slot and serves them. Returns the
-    /// number served.
-    func serveRequests() -> Int {
+    /// number served. `beforeSleep`: the last look after clearing `kernel_polling`, which
+    /// must be a sequentially consistent load (KandeloABI.h): a runner stores REQUEST and
+    /// then reads the flag, the kernel stores the flag and then reads REQUEST, and with
+    /// acquire loads (RCpc `ldapr` on arm64) both could miss the other's store and the
+    /// doorbell would never ring. While spinning, a missed request is seen on the next round.
+    func serveRequests(beforeSleep: Bool = false) -> Int {
         var served = 0
         for t in threads where !t.inCall && !t.process.job.isStopped {   // stopped: JobControl.swift
             let state = UnsafeMutableRawPointer(t.slot).assumingMemoryBound(to: UInt32.self)
-            guard kch_load_acquire(state) == KCH_REQUEST.rawValue else { continue }
+            let posted = beforeSleep ? kch_load(state) : kch_load_acquire(state)
+            guard posted == KCH_REQUEST.rawValue else { continue }
             let s = t.slot.pointee
             t.nr = s.nr
             t.args = s.args
             let mem = t.process.memory
             mem.base = s.memory_base
-            mem.size = s.memory_size
+            // The process's memory, not the thread's: it only grows while one image runs,
+            // and a thread that posted before another thread's grow reports the old size,
+            // which must not lower it (a retried call in the grown part would fail with
+            // EFAULT). execve resets it for the new image (ForkExecSyscalls.swift).
+            mem.size = max(mem.size, s.memory_size)
             t.inCall = true
             t.serial &+= 1
             served += 1
@@ -257,7 +283,7 @@ public final class Kernel {
             // saw the flag drop has rung, or its request is visible now).
             setPolling(false)
             armDoorbell()
-            if serveRequests() == 0 && retries.isEmpty && !done() {
+            if serveRequests(beforeSleep: true) == 0 && retries.isEmpty && !done() {
                 ring.complete(block: true)
             }
             setPolling(true)

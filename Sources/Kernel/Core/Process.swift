@@ -168,6 +168,9 @@ public final class GuestThread {
     var inCall = false
     /// The runner is dead: its slot must never be written again (Kernel.complete).
     var runnerGone = false
+    /// The call changed the image and its answer waits until observer `ticket` (the
+    /// service: the host's FUSE caches were told) has caught up (Kernel.answerGate); 0: none.
+    public var visibleAfter: UInt64 = 0
     /// A blocking write that already moved `done` bytes of call `serial` and waits for room
     /// for the rest (Pipe.swift); a signal then ends the call with `done`.
     var partial: (serial: UInt64, done: Int)?

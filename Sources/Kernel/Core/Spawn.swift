@@ -137,23 +137,18 @@ extension Kernel {
 
     /// A memfd holding a module's bytes: what a runner loads at spawn (fd 5).
     func moduleMemfd(_ bytes: [UInt8]) throws(SyscallError) -> Int32 {
-        let fd = chost_memfd("kandelo-module")
-        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
-        do { try fill(fd, bytes) } catch {
-            close(fd)
-            throw error
+        let fd: HostFD
+        do { fd = try HostSystem.memfd("kandelo-module") } catch { throw .errno(error) }
+        do { try fd.writeAll(bytes) } catch {
+            fd.close()
+            throw .errno(error)
         }
-        return fd
+        return fd.rawValue
     }
 
     /// Writes `bytes` at the start of the (empty) file `fd`.
     func fill(_ fd: Int32, _ bytes: [UInt8]) throws(SyscallError) {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + written, bytes.count - written, off_t(written)) }
-            if n <= 0 { throw .errno(LinuxErrno(rawValue: n < 0 ? errno : ENOSPC)) }
-            written += n
-        }
+        do { try HostFD(fd).writeAll(bytes) } catch { throw .errno(error) }
     }
 
     /// The empty memfd a runner attached to a fork or execve (`runner_fd` of its slot:
@@ -167,33 +162,25 @@ extension Kernel {
         guard target >= 0 else { throw .errno(.EINVAL) }
         let fd = chost_pidfd_getfd(r.pidfd, target)
         if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
-        var st = stat()
-        let F_GET_SEALS: Int32 = 1034   // memfds (shmem) answer it; other files say EINVAL
-        if fstat(fd, &st) != 0 || st.st_mode & S_IFMT != S_IFREG || st.st_size != 0 || fcntl(fd, F_GET_SEALS) < 0 {
-            close(fd)
+        if !HostFD(fd).isEmptyMemfd {
+            HostFD(fd).close()
             throw .errno(.EINVAL)
         }
         return fd
     }
 
     func makeChannel() throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
-        let fd = chost_memfd("kandelo-channel")
-        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
-        return try mapChannel(fd)
+        let fd: HostFD
+        do { fd = try HostSystem.memfd("kandelo-channel") } catch { throw .errno(error) }
+        return try mapChannel(fd.rawValue)
     }
 
     /// Sizes the memfd `fd` as a channel, maps it and writes its header; closes `fd` on failure.
     func mapChannel(_ fd: Int32) throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
-        if ftruncate(fd, off_t(KCH_SIZE)) != 0 {
-            let e = errno
-            close(fd)
-            throw .errno(LinuxErrno(rawValue: e))
-        }
-        guard let base = mmap(nil, Int(KCH_SIZE), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
-              base != MAP_FAILED else {
-            let e = errno
-            close(fd)
-            throw .errno(LinuxErrno(rawValue: e))
+        let base: UnsafeMutableRawPointer
+        do { base = try HostFD(fd).mapShared(size: Int(KCH_SIZE)) } catch {
+            HostFD(fd).close()
+            throw .errno(error)
         }
         kch_header_of(base).pointee.magic = KCH_MAGIC
         kch_header_of(base).pointee.kernel_polling = 1
@@ -252,10 +239,8 @@ extension Kernel {
         if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
         let pidfd = chost_pidfd_open(pid)
         if pidfd < 0 {
-            kill(pid, SIGKILL)
-            var st: Int32 = 0
-            waitpid(pid, &st, 0)
-            throw .errno(LinuxErrno(rawValue: -pidfd))
+            HostSystem.killAndReap(pid)
+            throw .errno(HostSystem.guestErrno(-pidfd, "pidfd_open"))
         }
         kch_header_of(channel.base).pointee.runner_pid = UInt32(pid)
         return RunnerLink(hostPid: pid, pidfd: pidfd, channel: channel.base, channelFD: channel.fd)

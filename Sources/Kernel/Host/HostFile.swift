@@ -9,16 +9,16 @@ import CHost
 import VFSImage
 
 public final class HostFile: OpenFile {
-    public let fd: Int32
+    /// Our duplicate of the caller's descriptor (closed at the last guest close).
+    let host: HostFD
+    public var fd: Int32 { host.rawValue }
     let kernel: Kernel
     private var buffer: UnsafeMutableRawBufferPointer
     private static let bufferSize = 1 << 16
 
     /// Wraps `fd` (dup'ed: the guest closing it never closes the caller's descriptor).
     public init(kernel: Kernel, fd: Int32, flags: Int32) throws(SyscallError) {
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 10)
-        if copy < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
-        self.fd = copy
+        do { host = try HostFD.duplicate(fd, minimum: 10) } catch { throw .errno(error) }
         self.kernel = kernel
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: HostFile.bufferSize, alignment: 64)
         super.init(flags: flags)
@@ -31,20 +31,17 @@ public final class HostFile: OpenFile {
             armed = nil
             kernel.ring.cancel(a.token)
         }
-        close(fd)
+        host.close()
     }
 
-    public override var isTerminal: Bool { isatty(fd) == 1 }
+    public override var isTerminal: Bool { host.isTerminal }
 
     public override func procLinkName() -> [UInt8] {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/fd/\(fd)", &buf, buf.count - 1)
-        return n > 0 ? buf[0..<n].map { UInt8(bitPattern: $0) } : Array("host:[\(fd)]".utf8)
+        host.linkName ?? Array("host:[\(fd)]".utf8)
     }
 
     private func ready(_ events: Int16) -> Bool {
-        var p = pollfd(fd: fd, events: events, revents: 0)
-        return Glibc.poll(&p, 1, 0) > 0
+        host.poll(events) != 0
     }
 
     public override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
@@ -56,8 +53,8 @@ public final class HostFile: OpenFile {
         if position != nil { throw .errno(.ESPIPE) }
         if ready(Int16(POLLIN)) {
             // Ready: a plain read will not block.
-            let r = Glibc.read(fd, chunk.baseAddress, n)
-            if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+            let r: Int
+            do { r = try host.read(into: chunk) } catch { throw .errno(error) }
             try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
             transferred()
             return r
@@ -120,13 +117,11 @@ public final class HostFile: OpenFile {
         if n == 0 { return 0 }
         let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
         if isNonBlocking || ready(Int16(POLLOUT)) {
-            let r = Glibc.write(fd, chunk.baseAddress, n)
-            transferred()
-            if r < 0 {
-                if errno == EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
-                throw .errno(LinuxErrno(rawValue: errno))
+            defer { transferred() }
+            do { return try host.write(from: UnsafeRawBufferPointer(chunk)) } catch {
+                if error == .EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
+                throw .errno(error)
             }
-            return r
         }
         let serial = t.serial
         try suspend(t) { k, done in
@@ -146,14 +141,12 @@ public final class HostFile: OpenFile {
     }
 
     public override func seek(_ t: GuestThread, offset: Int64, whence: Int32) throws(SyscallError) -> Int64 {
-        let r = lseek(fd, off_t(offset), whence)
-        if r < 0 { throw .errno(LinuxErrno(rawValue: errno)) }
-        return Int64(r)
+        do { return try host.seek(offset, whence) } catch { throw .errno(error) }
     }
 
     public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat {
-        var st = Glibc.stat()
-        if fstat(fd, &st) != 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+        let st: Glibc.stat
+        do { st = try host.stat() } catch { throw .errno(error) }
         var k = KStat()
         k.dev = UInt64(st.st_dev)
         k.ino = UInt64(st.st_ino)
@@ -172,11 +165,11 @@ public final class HostFile: OpenFile {
     }
 
     public override func sync(_ t: GuestThread) throws(SyscallError) {
-        if fsync(fd) != 0 && errno != EINVAL && errno != EROFS { throw .errno(LinuxErrno(rawValue: errno)) }
+        do { try host.sync() } catch { throw .errno(error) }
     }
 
     public override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) {
-        if ftruncate(fd, off_t(size)) != 0 { throw .errno(LinuxErrno(rawValue: errno)) }
+        do { try host.truncate(size) } catch { throw .errno(error) }
     }
 
     // MARK: readiness
@@ -272,7 +265,7 @@ public final class HostFile: OpenFile {
             return 0
         case 0x540B, 0x540A, 0x5409: size = 0                        // TCFLSH, TCXONC, TCSBRK (int arg)
             let r = chost_ioctl_int(fd, UInt(request), Int(arg))
-            if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+            if r < 0 { throw .errno(HostSystem.guestErrno(-r, "ioctl")) }
             return 0
         default:
             throw .errno(.ENOTTY)
@@ -280,7 +273,7 @@ public final class HostFile: OpenFile {
         var bytes = [UInt8](repeating: 0, count: 64)
         if readsArg { bytes.replaceSubrange(0..<size, with: try t.memory.read(arg, count: size)) }
         let r = bytes.withUnsafeMutableBytes { chost_ioctl_ptr(fd, UInt(request), $0.baseAddress!) }
-        if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+        if r < 0 { throw .errno(HostSystem.guestErrno(-r, "ioctl")) }
         if writesBack { try t.memory.write(arg, Array(bytes[0..<size])) }
         return 0
     }

@@ -35,6 +35,10 @@ public final class Ring {
     private var completions: [UInt64: (Int32) -> Void] = [:]
     private var nextToken: UInt64 = 1
 
+    /// Finished operations whose completions have not run yet (FIFO): the plain-syscall
+    /// backend's results, and with either backend the operations refused at submission.
+    private var ready: [(token: UInt64, result: Int32)] = []
+
     // The plain-syscall backend's state.
     private enum OpKind { case read, write, poll }
     private struct Op {
@@ -52,8 +56,6 @@ public final class Ring {
     private var ops: [UInt64: Op] = [:]
     /// Pending timeouts, sorted by deadline then by submission.
     private var timers: [(deadline: UInt64, token: UInt64)] = []
-    /// Finished operations whose completions have not run yet (FIFO).
-    private var ready: [(token: UInt64, result: Int32)] = []
     private var lastPoll: UInt64 = 0
     /// How often a non-blocking `complete` looks at descriptors (the loop calls it on every
     /// round while it spins; a ppoll per round would cost more than the work it finds).
@@ -95,15 +97,27 @@ public final class Ring {
     /// Number of operations submitted and not yet completed.
     public var inFlight: Int { completions.count }
 
+    /// A submission failure to report instead of preparing the next operation (tests
+    /// only: io_uring's queue cannot be made to refuse on demand).
+    var refuseNextSubmission: Int32?
+
     private func track(_ done: @escaping (Int32) -> Void, _ prep: (UInt64) -> Int32) -> UInt64 {
         let token = nextToken
         nextToken += 1
-        let r = prep(token)
-        if r < 0 {
-            done(r)     // the queue is full: fail the operation rather than lose it
-            return 0
-        }
         completions[token] = done
+        var r: Int32
+        if let refused = refuseNextSubmission {
+            refuseNextSubmission = nil
+            r = refused
+        } else {
+            r = prep(token)
+        }
+        if r < 0 {
+            // No room even after the queue was flushed (kring's sqe() submits and retries
+            // once): fail the operation rather than lose it, but from the next `complete`,
+            // never inside the call that submitted it, as for every other completion.
+            ready.append((token, r))
+        }
         return token
     }
 
@@ -194,8 +208,9 @@ public final class Ring {
     @discardableResult
     public func complete(block: Bool) -> Int {
         guard let ring else { return completeFallback(block: block) }
-        if block { _ = kring_wait(ring) } else { _ = kring_submit(ring) }
-        var ran = 0
+        // Operations refused at submission (track) are finished already: never wait then.
+        if block && ready.isEmpty { _ = kring_wait(ring) } else { _ = kring_submit(ring) }
+        var ran = runReady()
         var cqe = kring_cqe()
         while kring_peek(ring, &cqe) == 1 {
             if cqe.user_data == 0 { continue }

@@ -51,10 +51,7 @@ extension Kernel {
 
     /// pread/pwrite need a seekable file: ESPIPE for pipes, sockets, terminals.
     static func requireSeekable(_ t: GuestThread, _ f: OpenFile) throws(SyscallError) {
-        if f is RegularFile || f is DeviceFile || f is ProcFile || f is DirectoryFile { return }
-        let saved = f.offset
-        _ = try f.seek(t, offset: 0, whence: 1)
-        f.offset = saved
+        try f.checkPositional(t)
     }
 
     static func installCheck(_ files: FileTable) throws(SyscallError) {
@@ -277,7 +274,7 @@ extension Kernel {
         case 1024, 1026:  // F_SETLEASE, F_NOTIFY
             throw .errno(.EINVAL)
         default:
-            throw .errno(.EINVAL)
+            return try f.fileControl(t, command: cmd, arg: arg)
         }
     }
 
@@ -302,15 +299,7 @@ extension Kernel {
             let on: Int32 = try t.memory.load(arg)
             if on != 0 { throw .errno(.EINVAL) }
             return 0
-        case 0x541B:    // FIONREAD
-            if let r = f as? RegularFile {
-                let left = max(0, try r.size - r.offset)
-                try t.memory.store(arg, Int32(truncatingIfNeeded: min(left, Int64(Int32.max))))
-                return 0
-            }
-            if f is DirectoryFile { throw .errno(.ENOTTY) }
-            return try f.ioctl(t, request: req, arg: arg)
-        default:
+        default:        // FIONREAD and the rest: the kind of file's
             return try f.ioctl(t, request: req, arg: arg)
         }
     }
@@ -347,29 +336,23 @@ extension Kernel {
         return 0
     }
 
-    /// fallocate: mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks
-    /// are allocated on write anyway); hole punching and the rest are EOPNOTSUPP.
+    /// fallocate: reserves no blocks (the image allocates them on write, so a later write
+    /// can still get ENOSPC): mode 0 only extends the size, FALLOC_FL_KEEP_SIZE alone does
+    /// nothing; hole punching and the rest are EOPNOTSUPP.
     static func sys_fallocate(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let f = try ioFile(t, t.arg(0))
         let mode = t.arg(1), off = t.arg64(2), len = t.arg64(4)
         if off < 0 || len <= 0 { throw .errno(.EINVAL) }
         if !f.canWrite { throw .errno(.EBADF) }
         if mode & ~1 != 0 { throw .errno(.EOPNOTSUPP) }
-        if f is DirectoryFile { throw .errno(.EISDIR) }
-        guard let r = f as? RegularFile else {
-            if f.node == nil { throw .errno(.ESPIPE) }
-            throw .errno(.ENODEV)
-        }
-        let (end, overflow) = off.addingReportingOverflow(len)
-        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
-        if mode == 0, end > (try r.size) { try r.truncate(t, to: end) }
+        try f.allocate(t, mode: mode, offset: off, length: len)
         return 0
     }
 
     // MARK: copies
 
-    /// Copies `count` bytes between two SharedFS files through a bounce buffer.
-    static func copyRange(_ src: RegularFile, _ from: Int64, _ dst: RegularFile, _ to: Int64, _ count: Int) throws(SyscallError) -> Int {
+    /// Copies `count` bytes between two files' contents through a bounce buffer.
+    static func copyRange(_ src: any FileContents, _ from: Int64, _ dst: any FileContents, _ to: Int64, _ count: Int) throws(SyscallError) -> Int {
         var done = 0
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: min(max(count, 1), bounceLimit), alignment: 16)
         defer { buf.deallocate() }
@@ -407,16 +390,16 @@ extension Kernel {
         if !input.canRead || !out.canWrite { throw .errno(.EBADF) }
         let offPtr = t.uarg(2)
         let count = try countArg(t.uarg(3))
-        guard let src = input as? RegularFile, let dst = out as? RegularFile else { throw .errno(.EINVAL) }
-        if dst.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EINVAL) }
-        var from = src.offset
+        guard let src = input.contents, let dst = out.contents else { throw .errno(.EINVAL) }
+        if out.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EINVAL) }
+        var from = input.offset
         if offPtr != 0 {
             from = try t.memory.load(offPtr, as: Int64.self)
             if from < 0 { throw .errno(.EINVAL) }
         }
-        let n = try copyRange(src, from, dst, dst.offset, count)
-        dst.offset += Int64(n)
-        if offPtr != 0 { try t.memory.store(offPtr, from + Int64(n)) } else { src.offset = from + Int64(n) }
+        let n = try copyRange(src, from, dst, out.offset, count)
+        out.offset += Int64(n)
+        if offPtr != 0 { try t.memory.store(offPtr, from + Int64(n)) } else { input.offset = from + Int64(n) }
         return Int32(n)
     }
 
@@ -426,17 +409,19 @@ extension Kernel {
         let input = try ioFile(t, t.arg(0)), out = try ioFile(t, t.arg(2))
         if !input.canRead || !out.canWrite { throw .errno(.EBADF) }
         if out.statusFlags & OpenFlags.O_APPEND != 0 { throw .errno(.EBADF) }
-        if input is DirectoryFile || out is DirectoryFile { throw .errno(.EISDIR) }
-        guard let src = input as? RegularFile, let dst = out as? RegularFile else { throw .errno(.EINVAL) }
+        if input.isDirectory || out.isDirectory { throw .errno(.EISDIR) }
+        guard let src = input.contents, let dst = out.contents else { throw .errno(.EINVAL) }
         let count = try countArg(t.uarg(4))
         let inPtr = t.uarg(1), outPtr = t.uarg(3)
-        let from = inPtr != 0 ? try t.memory.load(inPtr, as: Int64.self) : src.offset
-        let to = outPtr != 0 ? try t.memory.load(outPtr, as: Int64.self) : dst.offset
+        let from = inPtr != 0 ? try t.memory.load(inPtr, as: Int64.self) : input.offset
+        let to = outPtr != 0 ? try t.memory.load(outPtr, as: Int64.self) : out.offset
         if from < 0 || to < 0 { throw .errno(.EINVAL) }
-        if src.vnode == dst.vnode && from < to + Int64(count) && to < from + Int64(count) { throw .errno(.EINVAL) }
+        if input.node != nil && input.node == out.node && from < to + Int64(count) && to < from + Int64(count) {
+            throw .errno(.EINVAL)
+        }
         let n = try copyRange(src, from, dst, to, count)
-        if inPtr != 0 { try t.memory.store(inPtr, from + Int64(n)) } else { src.offset = from + Int64(n) }
-        if outPtr != 0 { try t.memory.store(outPtr, to + Int64(n)) } else { dst.offset = to + Int64(n) }
+        if inPtr != 0 { try t.memory.store(inPtr, from + Int64(n)) } else { input.offset = from + Int64(n) }
+        if outPtr != 0 { try t.memory.store(outPtr, to + Int64(n)) } else { out.offset = to + Int64(n) }
         return Int32(n)
     }
 
@@ -458,9 +443,7 @@ extension Kernel {
         let f = try ioFile(t, t.arg(0))
         let offset = t.arg64(1), count = t.arg64(3), flags = t.uarg(5)
         if flags & ~UInt32(7) != 0 || offset < 0 || count < 0 { throw .errno(.EINVAL) }
-        if f.node == nil { throw .errno(.ESPIPE) }
-        if f is DirectoryFile { throw .errno(.EBADF) }
-        if flags != 0 { try f.sync(t) }
+        try f.syncRange(t, flags: flags)
         return 0
     }
 

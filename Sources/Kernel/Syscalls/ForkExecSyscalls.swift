@@ -30,7 +30,9 @@ extension Kernel {
 
     /// execveat(2): execve(2) for absolute paths or AT_FDCWD-relative ones.
     static func sys_execveat(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
-        // execveat(dirfd, path, argv, envp, flags): AT_EMPTY_PATH (fexecve) resolves the fd.
+        // execveat(dirfd, path, argv, envp, flags): absolute paths and AT_FDCWD only; an
+        // empty path (AT_EMPTY_PATH, fexecve) or one relative to a dirfd is ENOSYS (musl's
+        // fexecve then falls back to /proc/self/fd). The flags are not looked at.
         let path = try t.memory.cString(t.uarg(1))
         if path.first != 0x2f && !path.isEmpty && t.arg(0) != -100 { throw .errno(.ENOSYS) }
         if path.isEmpty { throw .errno(.ENOSYS) }
@@ -249,6 +251,7 @@ extension Kernel {
         p.comm = Process.taskName(path)
         p.startupBlock = nil
         p.addressSpace = AddressSpace()
+        p.memory.size = 0   // the new image's first call reports its size (serveRequests keeps the maximum)
         p.membarrierRegistered = 0
         t.sigword = 0
         t.clearChildTid = 0

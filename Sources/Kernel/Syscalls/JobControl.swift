@@ -98,7 +98,7 @@ extension Kernel {
         guard p.state == .running, !p.job.isStopped else { return }
         p.job.stopSignal = sig
         p.job.report = .stopped(sig)
-        if let r = p.runner, r.hostPid > 0 { kill(r.hostPid, SIGSTOP) }
+        if let r = p.runner, r.hostPid > 0 { HostSystem.signalRunner(r.hostPid, SIGSTOP) }
         notifyParent(p, code: Kernel.CLD_STOPPED, status: sig)
     }
 
@@ -107,7 +107,7 @@ extension Kernel {
         guard p.state == .running, p.job.isStopped else { return }
         p.job.stopSignal = 0
         p.job.report = .continued
-        if let r = p.runner, r.hostPid > 0 { kill(r.hostPid, SIGCONT) }
+        if let r = p.runner, r.hostPid > 0 { HostSystem.signalRunner(r.hostPid, SIGCONT) }
         // Calls waiting to be continued (a background terminal access) try again.
         for t in p.threads { t.signalQueue.wakeAll() }
         notifyParent(p, code: Kernel.CLD_CONTINUED, status: Signal.SIGCONT)

@@ -174,6 +174,7 @@ extension Kernel {
         var file: OpenFile? = nil
         if flags & MAP_ANONYMOUS == 0 {
             let f = try t.process.files.get(fd)
+            if f.isPath { throw .errno(.EBADF) }   // Linux's fget does not see O_PATH descriptors
             if !f.canRead { throw .errno(.EACCES) }
             // Shared file mappings are copies too (sdk/ABI.md §2): acceptable read-only.
             if kind != MAP_PRIVATE && t.arg(2) & PROT_WRITE != 0 { throw .errno(.ENODEV) }
@@ -181,7 +182,7 @@ extension Kernel {
         }
         let a = t.process.addressSpace
         let top = k.memoryTop(t.process)
-        var start: UInt64
+        let start: UInt64
         if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
             if hint % pageSize != 0 { throw .errno(.EINVAL) }
             start = UInt64(hint)
@@ -197,19 +198,26 @@ extension Kernel {
             }
             start = s
         }
-        try k.ensureMemory(t, upTo: start + len)
-        // From here on: side effects.
-        t.process.addressSpace.remove(UInt32(start), len)
-        try k.zeroReused(t, start, start + len)
-        t.process.addressSpace.insert(UInt32(start), start + len)
-        if let file {
-            var done: UInt64 = 0
-            while done < length {
-                let n = try file.read(t, into: UInt32(start + done), count: Int(min(length - done, 1 << 20)),
-                                      at: Int64(offset + done))
-                if n <= 0 { break }
-                done += UInt64(n)
-            }
+        // The side effects, run by the file once it has agreed to be mapped (a pipe or a
+        // terminal refuses first, with nothing changed); the memory grows first.
+        var committed = false
+        let commit = { () throws(SyscallError) in
+            try k.ensureMemory(t, upTo: start + len)
+            t.process.addressSpace.remove(UInt32(start), len)
+            try k.zeroReused(t, start, start + len)
+            t.process.addressSpace.insert(UInt32(start), start + len)
+            committed = true
+        }
+        guard let file else {
+            try commit()
+            return Int32(bitPattern: UInt32(start))
+        }
+        do {
+            try file.mapInto(t, at: UInt32(start), length: Int(length), offset: Int64(offset), commit: commit)
+        } catch {
+            // A copy that failed part-way leaves no mapping behind: the call failed.
+            if committed { t.process.addressSpace.remove(UInt32(start), len) }
+            throw error
         }
         return Int32(bitPattern: UInt32(start))
     }

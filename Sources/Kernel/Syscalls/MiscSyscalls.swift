@@ -84,11 +84,11 @@ extension Kernel {
     static func sys_sysinfo(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         var b = [UInt8](repeating: 0, count: 64)
         func put(_ off: Int, _ v: UInt32) { for i in 0..<4 { b[off + i] = UInt8((v >> (8 * UInt32(i))) & 0xff) } }
-        let page = UInt64(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+        let page = HostSystem.pageSize
         let kib = { (pages: Int) -> UInt32 in UInt32(min(UInt64(max(pages, 0)) * page / 1024, 0xffff_ffff)) }
         put(0, UInt32(k.monotonicNanos() / 1_000_000_000))
-        put(16, kib(sysconf(Int32(_SC_PHYS_PAGES))))
-        put(20, kib(sysconf(Int32(_SC_AVPHYS_PAGES))))
+        put(16, kib(HostSystem.physicalPages))
+        put(20, kib(HostSystem.availablePages))
         b[40] = UInt8(k.processes.count & 0xff); b[41] = UInt8((k.processes.count >> 8) & 0xff)
         put(52, 1024)   // mem_unit: the sizes above are in KiB
         try t.memory.write(t.uarg(0), b)
@@ -248,7 +248,7 @@ extension Kernel {
         }
         for p in targets {
             p.nice = nice
-            if let r = p.runner, r.hostPid > 0 { _ = Glibc.setpriority(__priority_which_t(0), id_t(r.hostPid), nice) }
+            if let r = p.runner, r.hostPid > 0 { HostSystem.setRunnerPriority(r.hostPid, nice) }
         }
         return 0
     }

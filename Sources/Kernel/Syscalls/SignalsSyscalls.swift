@@ -224,7 +224,7 @@ extension Kernel {
             let core: Int32 = Signal.defaultAction(sig) == .core ? 0x80 : 0
             // (A forked child not yet started has no host pid: kill(0) would signal our
             // own process group. Its hello is answered with exit instead: ForkExecSyscalls.)
-            if let r = p.runner, r.hostPid > 0 { kill(r.hostPid, SIGKILL) }
+            if let r = p.runner, r.hostPid > 0 { HostSystem.signalRunner(r.hostPid, SIGKILL) }
             exitProcess(p, waitStatus: sig | core)
             return
         }

@@ -125,7 +125,8 @@ extension Kernel {
     /// setitimer(2): arms ITIMER_REAL (SIGALRM); the CPU-time timers are ENOSYS.
     static func sys_setitimer(_ k: Kernel, _ t: GuestThread) throws(SyscallError) -> Int32 {
         let which = t.arg(0), new = t.uarg(1), old = t.uarg(2)
-        // ITIMER_VIRTUAL and ITIMER_PROF count CPU time, which the kernel does not see.
+        // ITIMER_VIRTUAL and ITIMER_PROF: not implemented (the kernel reads runners' CPU
+        // clocks for RLIMIT_CPU but arms no timer on them), so ENOSYS rather than a timer that never fires.
         if which != 0 { throw .errno(which == 1 || which == 2 ? .ENOSYS : .EINVAL) }
         var ns: [UInt64] = [0, 0]
         if new != 0 {

@@ -107,6 +107,14 @@ final class DeviceFile: VFSFile {
 
     override func truncate(_ t: GuestThread, to size: Int64) throws(SyscallError) { throw .errno(.EINVAL) }
 
+    /// /dev/zero maps as zeroed memory (what `commit` leaves); null, full and random have
+    /// no mmap on Linux: ENODEV.
+    override func mapInto(_ t: GuestThread, at addr: UInt32, length: Int, offset: Int64,
+                          commit: () throws(SyscallError) -> Void) throws(SyscallError) {
+        guard kind == .zero else { throw .errno(.ENODEV) }
+        try commit()
+    }
+
     static func fillRandom(_ b: UnsafeMutableRawBufferPointer) {
         var g = SystemRandomNumberGenerator()
         var i = 0

@@ -1,6 +1,5 @@
 // HostDirFS.swift: a host directory mounted into the guest's namespace
-// (`kandelo-launch --bind HOSTDIR:GUESTDIR[:ro]`), and the inode-filesystem protocol the
-// VFS uses for it and for SharedFS (the image, tmpfs, devfs).
+// (`kandelo-launch --bind HOSTDIR:GUESTDIR[:ro]`), an InodeFileSystem (FileSystem.swift).
 //
 // Confinement. A guest must never reach a host file outside HOSTDIR. The design:
 //   - the VFS walks guest paths itself, one name at a time, and resolves every symlink it
@@ -34,9 +33,10 @@
 // host user, or to the guest's ids when the launcher runs as root. Permissions are the
 // VFS's checks on the host modes and owners, and then the host's own.
 //
-// I/O goes through the kernel's io_uring (Ring): a read or write of a host file is
-// submitted and the call suspended, then answered from the completion (OpenFiles.swift),
-// so a slow host disk never stalls the loop thread.
+// I/O: a guest's read and write of an open file go through the kernel's Ring on the held
+// descriptor (RegularFile.hostIO suspends the call); the rest (mmap's copy, sendfile and
+// copy_file_range, namespace operations) is synchronous on the loop thread, where the
+// page cache answers almost every call.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,51 +45,6 @@ import VFSImage
 
 /// Behind _GNU_SOURCE in glibc, so not in Swift's Glibc module (x86_64 and aarch64 value).
 private let O_PATH: Int32 = 0o10000000
-
-/// What the VFS asks of a filesystem made of inodes: SharedFS (image, tmpfs, devfs) and
-/// HostDirFS. Errors are Linux errno values.
-protocol InodeFileSystem: AnyObject {
-    var readOnly: Bool { get }
-    func kstat(_ ino: InodeNumber) throws(LinuxErrno) -> KStat
-    func lookup(_ dir: InodeNumber, _ name: [UInt8]) throws(LinuxErrno) -> InodeNumber
-    func readlink(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8]
-    /// The listing from `offset` (0 = start, "." and ".." included); `body` gets (name,
-    /// inode, d_type, offset of the next entry) and returns false to stop.
-    func list(_ dir: InodeNumber, from offset: UInt64, _ body: ([UInt8], UInt64, UInt8, UInt64) -> Bool) throws(LinuxErrno)
-    func create(_ dir: InodeNumber, _ name: [UInt8], mode: UInt32, uid: UInt32, gid: UInt32) throws(LinuxErrno) -> InodeNumber
-    func mkdir(_ dir: InodeNumber, _ name: [UInt8], mode: UInt32, uid: UInt32, gid: UInt32) throws(LinuxErrno) -> InodeNumber
-    func mknod(_ dir: InodeNumber, _ name: [UInt8], mode: UInt32, rdev: UInt32, uid: UInt32, gid: UInt32) throws(LinuxErrno) -> InodeNumber
-    func symlink(_ dir: InodeNumber, _ name: [UInt8], target: [UInt8], uid: UInt32, gid: UInt32) throws(LinuxErrno) -> InodeNumber
-    func link(_ ino: InodeNumber, _ dir: InodeNumber, _ name: [UInt8]) throws(LinuxErrno)
-    func unlink(_ dir: InodeNumber, _ name: [UInt8]) throws(LinuxErrno)
-    func rmdir(_ dir: InodeNumber, _ name: [UInt8]) throws(LinuxErrno)
-    func rename(_ dir: InodeNumber, _ name: [UInt8], _ newDir: InodeNumber, _ newName: [UInt8], flags: RenameFlags) throws(LinuxErrno)
-    func chmod(_ ino: InodeNumber, _ mode: UInt32) throws(LinuxErrno)
-    func chown(_ ino: InodeNumber, uid: UInt32, gid: UInt32) throws(LinuxErrno)
-    /// Times (and mode, owner, size) from `a`; an empty `a` only touches ctime.
-    func updateAttributes(_ ino: InodeNumber, _ a: SetAttributes) throws(LinuxErrno)
-    func truncate(_ ino: InodeNumber, to size: UInt64) throws(LinuxErrno)
-    func read(_ ino: InodeNumber, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int
-    func write(_ ino: InodeNumber, at offset: UInt64, from data: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int
-    func readAll(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8]
-    /// An open file holds the inode from open to last close.
-    func retain(_ ino: InodeNumber)
-    func release(_ ino: InodeNumber)
-    /// fsync of an open file (SharedFS: nothing; the image's durability is VFS.onSync).
-    func flush(_ ino: InodeNumber) throws(LinuxErrno)
-    /// Largest file size (EFBIG beyond).
-    var fileSizeLimit: Int64 { get }
-}
-
-extension SharedFS: InodeFileSystem {
-    func kstat(_ ino: InodeNumber) throws(LinuxErrno) -> KStat { KStat(try attributes(ino)) }
-    func list(_ dir: InodeNumber, from offset: UInt64, _ body: ([UInt8], UInt64, UInt8, UInt64) -> Bool) throws(LinuxErrno) {
-        try readDirectory(dir, from: offset) { e in body(e.name, UInt64(e.ino.rawValue), e.type?.direntType ?? 0, e.nextOffset) }
-    }
-    func updateAttributes(_ ino: InodeNumber, _ a: SetAttributes) throws(LinuxErrno) { _ = try setAttributes(ino, a) }
-    func flush(_ ino: InodeNumber) throws(LinuxErrno) {}
-    var fileSizeLimit: Int64 { Int64(SharedFS.maxFileSize) }
-}
 
 public final class HostDirFS: InodeFileSystem {
     /// The host directory, as given.

@@ -36,6 +36,9 @@ public class VFSFile: OpenFile {
 
     public override var node: VNode? { vnode }
 
+    /// Files in the VFS have positions (O_PATH descriptors never reach I/O).
+    public override func checkPositional(_ t: GuestThread) throws(SyscallError) {}
+
     public override func stat(_ t: GuestThread) throws(SyscallError) -> KStat { try vfs.stat(t, vnode) }
 
     public override func release() {
@@ -103,7 +106,7 @@ extension OpenFile {
 /// this many bytes at a time.
 let bounceLimit = 1 << 20
 
-final class RegularFile: VFSFile {
+final class RegularFile: VFSFile, FileContents {
     let fs: any InodeFileSystem
     let mountRef: Mount
 
@@ -200,6 +203,17 @@ final class RegularFile: VFSFile {
         try seekPlain(off, whence, size: try size)
     }
 
+    /// The copy is read through the filesystem's synchronous read, for --bind files too:
+    /// the Ring path (hostIO) answers the call with its byte count when the read completes,
+    /// which is read(2)'s answer, not mmap's. Bytes past the end of the file stay zero.
+    override func mapInto(_ t: GuestThread, at addr: UInt32, length: Int, offset: Int64,
+                          commit: () throws(SyscallError) -> Void) throws(SyscallError) {
+        try commit()
+        _ = try readBytes(at: offset, count: length) { chunk, done throws(SyscallError) in
+            try t.memory.write(addr + UInt32(done), from: chunk)
+        }
+    }
+
     // MARK: host-directory files through the Ring
 
     /// A host file (--bind) open with a descriptor of its own: its reads and writes go
@@ -225,7 +239,7 @@ final class RegularFile: VFSFile {
         let done: (Int32) -> Void = { [weak self, weak t] r in
             defer { buffer.deallocate() }
             guard let self, let t, t.serial == serial, t.inCall else { return }
-            if r < 0 { k.fail(t, LinuxErrno(rawValue: -r)); return }
+            if r < 0 { k.fail(t, HostSystem.guestErrno(-r, write ? "pwrite" : "pread")); return }
             if !write && r > 0 {
                 do { try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: buffer[0..<Int(r)])) } catch {
                     k.fail(t, .EFAULT)
@@ -234,7 +248,9 @@ final class RegularFile: VFSFile {
             }
             if updatesOffset { self.offset = start + Int64(r) }
             if write && r > 0 { self.vfs.imageChanged(self.mountRef, .inode(self.inode, offset: start, length: Int64(r))) }
-            if write && r > 0 && durable && fdatasync(fd) != 0 { k.fail(t, LinuxErrno(rawValue: errno)); return }
+            if write && r > 0 && durable {
+                do throws(LinuxErrno) { try HostFD(fd).dataSync() } catch { k.fail(t, error); return }
+            }
             k.complete(t, r)
         }
         if write {
@@ -257,8 +273,22 @@ final class RegularFile: VFSFile {
         try fsCall { () throws(LinuxErrno) in try fs.flush(inode) }
     }
 
+    /// FIONREAD: the bytes between the offset and the end of the file.
     override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
-        throw .errno(.ENOTTY)
+        guard request == 0x541B else { throw .errno(.ENOTTY) }
+        let left = max(0, try size - offset)
+        try t.memory.store(arg, Int32(truncatingIfNeeded: min(left, Int64(Int32.max))))
+        return 0
+    }
+
+    override var contents: (any FileContents)? { self }
+
+    /// Mode 0 extends the file; FALLOC_FL_KEEP_SIZE alone is accepted (blocks are
+    /// allocated on write anyway).
+    override func allocate(_ t: GuestThread, mode: Int32, offset off: Int64, length: Int64) throws(SyscallError) {
+        let (end, overflow) = off.addingReportingOverflow(length)
+        if overflow || end > Int64(SharedFS.maxFileSize) { throw .errno(.EFBIG) }
+        if mode == 0, end > (try size) { try truncate(t, to: end) }
     }
 }
 
@@ -316,6 +346,11 @@ final class DirectoryFile: VFSFile {
 
     override func sync(_ t: GuestThread) throws(SyscallError) {
         if vfs.mount(of: vnode).kind == .image, let hook = vfs.onSync { try hook(t) }
+    }
+
+    override var isDirectory: Bool { true }
+    override func allocate(_ t: GuestThread, mode: Int32, offset: Int64, length: Int64) throws(SyscallError) {
+        throw .errno(.EISDIR)
     }
 }
 

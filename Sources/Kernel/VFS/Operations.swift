@@ -114,28 +114,9 @@ extension VFS {
                 throw .errno(.EROFS)
             }
         }
-        let m = mount(of: node)
-        switch st.type {
-        case Mode.S_IFDIR:
-            return DirectoryFile(vfs: self, node: node, flags: flags)
-        case Mode.S_IFREG:
-            if let proc = m.proc {
-                return ProcFile(vfs: self, node: node, flags: flags, content: try proc.content(self, t, node.ino))
-            }
-            if flags & O.O_TRUNC != 0 && !created && st.size > 0 {
-                let fs = try writableFS(t, node)
-                try fsCall { () throws(LinuxErrno) in try fs.truncate(VFS.inode(node), to: 0) }
-                imageChanged(m, .inode(VFS.inode(node), offset: 0, length: 0))
-            }
-            return RegularFile(vfs: self, node: node, flags: flags, parent: parent, name: name)
-        case Mode.S_IFCHR:
-            return try openDevice(t, rdev: st.rdev, node: node, flags: flags, parent: parent, name: name)
-        case Mode.S_IFIFO:
-            guard let hook = openFifo else { throw .errno(.ENXIO) }
-            return try hook(t, node, flags)
-        default:
-            throw .errno(.ENXIO)
-        }
+        // The kind of description is the filesystem's (FileSystem.swift).
+        return try mount(of: node).files.openNode(self, t, node, st, flags: flags, parent: parent, name: name,
+                                                   created: created)
     }
 
     /// O_CREAT: finds or makes the file, following a final symlink (even a dangling one,

@@ -346,7 +346,7 @@ final class ProcFS {
         return "\(v / 100).\(frac < 10 ? "0" : "")\(frac)"
     }
 
-    static func cpuCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    static func cpuCount() -> Int { HostSystem.onlineCPUs }
 
     static func comm(_ p: Process) -> [UInt8] {
         if !p.comm.isEmpty { return Array(p.comm.prefix(15)) }
@@ -431,9 +431,9 @@ final class ProcFS {
     }
 
     static func meminfo() -> [UInt8] {
-        let page = UInt64(max(1, sysconf(Int32(_SC_PAGESIZE))))
-        let total = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) * page / 1024
-        let free = UInt64(max(0, sysconf(Int32(_SC_AVPHYS_PAGES)))) * page / 1024
+        let page = HostSystem.pageSize
+        let total = UInt64(HostSystem.physicalPages) * page / 1024
+        let free = UInt64(HostSystem.availablePages) * page / 1024
         var s = ""
         s += "MemTotal:       \(total) kB\n"
         s += "MemFree:        \(free) kB\n"

@@ -40,6 +40,8 @@ public final class Mount {
     public let host: HostDirFS?
     /// The inode filesystem behind it (shared or host); nil for /proc.
     let backend: (any InodeFileSystem)?
+    /// The filesystem behind it, whichever it is: what the VFS's node operations ask.
+    let files: any MountedFileSystem
     /// Where it is mounted, as an absolute path (for /proc/mounts).
     public let path: [UInt8]
     /// The directory it covers in its parent mount; nil for the root mount.
@@ -56,6 +58,8 @@ public final class Mount {
         self.proc = proc
         self.host = host
         self.backend = shared ?? host
+        guard let files: any MountedFileSystem = backend ?? proc else { preconditionFailure("a mount needs a filesystem") }
+        self.files = files
         self.path = path
         self.mountpoint = mountpoint
         self.dev = dev
@@ -218,7 +222,7 @@ public final class VFS {
         let target = try mountTarget(path)
         let m = Mount(id: mounts.count, kind: .proc, shared: nil, proc: ProcFS(), path: Array(path.utf8), mountpoint: target,
                       dev: DeviceNumber.make(0, UInt32(mounts.count + 1)), rootIno: ProcFS.rootIno)
-        m.proc!.mountID = m.id
+        m.proc?.mountID = m.id
         mounts.append(m)
         covered[target] = m.id
         return m
@@ -245,17 +249,12 @@ public final class VFS {
     /// process's open file.
     public func stat(_ t: GuestThread?, _ n: VNode) throws(SyscallError) -> KStat {
         let m = mount(of: n)
-        var st: KStat
-        if let fs = m.backend {
-            st = try fsCall { () throws(LinuxErrno) in try fs.kstat(InodeNumber(UInt32(truncatingIfNeeded: n.ino))) }
-        } else {
-            if let f = m.proc!.targetFile(self, n.ino) {
-                // /proc/PID/fd/N followed to a file without a node: the file's own attributes.
-                guard let t else { throw .errno(.ENOENT) }
-                return try f.stat(t)
-            }
-            st = try m.proc!.stat(self, t, n.ino)
+        if let f = procTargetFile(n) {
+            // /proc/PID/fd/N followed to a file without a node: the file's own attributes.
+            guard let t else { throw .errno(.ENOENT) }
+            return try f.stat(t)
         }
+        var st = try m.files.nodeStat(self, t, n.ino)
         st.dev = m.dev
         return st
     }
@@ -271,14 +270,9 @@ public final class VFS {
     /// The entry `name` in the directory's own filesystem (no mount crossing).
     func lookupRaw(_ dir: VNode, _ name: [UInt8]) throws(SyscallError) -> VNode {
         let m = mount(of: dir)
-        if let fs = m.backend {
-            let ino = try fsCall { () throws(LinuxErrno) in try fs.lookup(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), name) }
-            return VNode(mountID: m.id, ino: UInt64(ino.rawValue))
-        }
-        let proc = m.proc!
         if name == [0x2E] { return dir }
-        if name == [0x2E, 0x2E] { return VNode(mountID: m.id, ino: proc.parent(dir.ino)) }
-        return VNode(mountID: m.id, ino: try proc.lookup(self, dir.ino, name))
+        if name == [0x2E, 0x2E] { return VNode(mountID: m.id, ino: try m.files.nodeParent(self, dir.ino)) }
+        return VNode(mountID: m.id, ino: try m.files.nodeLookup(self, dir.ino, name))
     }
 
     /// `..` of a directory: up through mount roots, never above `root`.
@@ -291,32 +285,19 @@ public final class VFS {
         }
         if n == root { return n }
         let m = mount(of: n)
-        if let fs = m.backend {
-            let ino = try fsCall { () throws(LinuxErrno) in try fs.lookup(InodeNumber(UInt32(truncatingIfNeeded: n.ino)), [0x2E, 0x2E]) }
-            return crossDown(VNode(mountID: m.id, ino: UInt64(ino.rawValue)))
-        }
-        return crossDown(VNode(mountID: m.id, ino: m.proc!.parent(n.ino)))
+        return crossDown(VNode(mountID: m.id, ino: try m.files.nodeParent(self, n.ino)))
     }
 
     /// A symlink's target.
     public func readlink(_ t: GuestThread?, _ n: VNode) throws(SyscallError) -> [UInt8] {
-        let m = mount(of: n)
-        if let fs = m.backend {
-            return try fsCall { () throws(LinuxErrno) in try fs.readlink(InodeNumber(UInt32(truncatingIfNeeded: n.ino))) }
-        }
-        return try m.proc!.readlink(self, t, n.ino)
+        try mount(of: n).files.nodeReadlink(self, t, n.ino)
     }
 
     /// The listing of a directory from `offset` (0 = start, "." and ".." included). `body`
     /// gets (name, inode, d_type, offset of the next entry) and returns false to stop.
     func listDirectory(_ dir: VNode, from offset: UInt64,
                        _ body: ([UInt8], UInt64, UInt8, UInt64) -> Bool) throws(SyscallError) {
-        let m = mount(of: dir)
-        if let fs = m.backend {
-            try fsCall { () throws(LinuxErrno) in try fs.list(InodeNumber(UInt32(truncatingIfNeeded: dir.ino)), from: offset, body) }
-            return
-        }
-        try m.proc!.list(self, dir.ino, from: offset, body)
+        try mount(of: dir).files.nodeList(self, dir.ino, from: offset, body)
     }
 
     // MARK: permissions
