@@ -25,6 +25,8 @@
 # and, in a table of their own (lock_figures, scripts/bench/lock-bench.c):
 #   lock_uncontended  F_SETLK write lock + unlock in one process (fcntl calls/s)
 #   lock_contended    two processes taking one F_SETLKW lock in turn (acquisitions/s)
+#   epoll_pp    epoll ping-pong between two processes over two eventfds (round trips/s)
+#   epoll_idle  epoll_wait with 1,000 idle eventfds registered and one active (µs per wake)
 # Process figures run one per launch (scripts/bench/proc-bench.c), so one the guest
 # cannot do yet prints "n/a (reason)" and the rest still run. The load average is
 # printed first: figures from a busy machine are not comparable.
@@ -56,7 +58,7 @@ busybox=$(images/recipes/busybox/build.sh --both </dev/null >&2 && images/recipe
 work=$(mktemp -d /tmp/kandelo-bench-guest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/root/bin" "$work/root/work" "$work/root/tmp" "$work/native/bb"
-for prog in guest-bench hello proc-bench nop lock-bench; do
+for prog in guest-bench hello proc-bench nop lock-bench epoll-bench; do
     gcc -O2 -o "$work/native/$prog" scripts/bench/$prog.c -lpthread || die "gcc $prog failed"
     sdk/bin/kandelo-cc -O2 -o "$work/root/bin/$prog" scripts/bench/$prog.c || die "kandelo-cc $prog failed"
 done
@@ -111,11 +113,12 @@ shell() {
     rm -f "$err"
 }
 
-if [ -n "$quick" ]; then forks=20 execs=10 mib=32 threads=200 shell_n=100
-else forks=200 execs=50 mib=256 threads=2000 shell_n=1000; fi
+if [ -n "$quick" ]; then forks=20 execs=10 mib=32 threads=200 shell_n=100 wakes=1000
+else forks=200 execs=50 mib=256 threads=2000 shell_n=1000 wakes=10000; fi
 declare -A nat gst unit target
 unit=([getpid]=us [read_1MB]=MB/s [write_1MB]=MB/s [stat]=us [cpu_loop]=ms [hello start]=ms
-      [fork]=ms [exec]=ms [spawn]=ms [pipe]=MB/s [thread]=us [sh_true]=s [sh_expr]=s)
+      [fork]=ms [exec]=ms [spawn]=ms [pipe]=MB/s [thread]=us [sh_true]=s [sh_expr]=s
+      [epoll_pp]=rt/s [epoll_idle]=us)
 target=([getpid]="<= 2" [read_1MB]=">= 1000" [hello start]="<= 30" [fork]="<= 3" [exec]="<= 15"
         [pipe]=">= 500")
 value() { echo "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
@@ -136,6 +139,10 @@ gst[thread]=$(figure timeout 120 "$bin/kandelo-launch" --image "$work/bench.vfs"
 # The applets by path: natively all links are in one directory, in the image where
 # busybox.links puts them.
 applet() { grep -m1 "/$1\$" "$busybox/busybox.links"; }
+nat[epoll_pp]=$(figure "$work/native/epoll-bench" pingpong $wakes)
+gst[epoll_pp]=$(figure launch /bin/epoll-bench pingpong $wakes)
+nat[epoll_idle]=$(figure "$work/native/epoll-bench" idle $wakes)
+gst[epoll_idle]=$(figure launch /bin/epoll-bench idle $wakes)
 nat[sh_true]=$(shell "$work/native/bb/sh" scripts/bench/sh-loop.sh run "$work/native/bb/true" $shell_n)
 gst[sh_true]=$(shell launch /bin/sh /work/sh-loop.sh run "$(applet true)" $shell_n)
 nat[sh_expr]=$(shell "$work/native/bb/sh" scripts/bench/sh-loop.sh count "$work/native/bb/expr" $shell_n)
@@ -143,7 +150,8 @@ gst[sh_expr]=$(shell launch /bin/sh /work/sh-loop.sh count "$(applet expr)" $she
 
 isnum() { [[ $1 =~ ^[0-9]*\.?[0-9]+$ ]]; }
 printf '%-12s %14s %14s %10s %10s\n' figure native guest ratio target
-for k in getpid read_1MB write_1MB stat cpu_loop "hello start" fork exec spawn pipe thread sh_true sh_expr; do
+for k in getpid read_1MB write_1MB stat cpu_loop "hello start" fork exec spawn pipe thread epoll_pp epoll_idle \
+         sh_true sh_expr; do
     n=${nat[$k]:-n/a (no figure)} g=${gst[$k]:-n/a (no figure)} u=${unit[$k]} t=${target[$k]:-}
     [ -n "$t" ] && t="$t $u"
     if isnum "$n" && isnum "$g"; then

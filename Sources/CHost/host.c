@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -38,6 +39,19 @@ int chost_flock(int fd, int op) {
 int chost_eventfd(void) {
     int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     return fd < 0 ? -errno : fd;
+}
+
+/* 1 if `fd` has a poll method (a host epoll set accepts it), 0 if not (EPERM: regular
+ * files, /dev/null), -errno if the question could not be asked. */
+int chost_pollable(int fd) {
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return -errno;
+    struct epoll_event ev = { .events = EPOLLIN };
+    int r = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    int e = errno;
+    close(ep);
+    if (r == 0) return 1;
+    return e == EPERM ? 0 : -e;
 }
 
 int chost_signalfd(const void *set) {

@@ -16,6 +16,7 @@ int chost_memfd(const char *name);          /* MFD_CLOEXEC; -errno on failure */
 int chost_eventfd(void);                    /* EFD_CLOEXEC|EFD_NONBLOCK */
 int chost_flock(int fd, int op);            /* flock(2); -errno on failure (Swift's Glibc
                                                shadows the function with the struct) */
+int chost_pollable(int fd);                 /* 1: has a poll method, 0: not (EPERM), <0: -errno */
 int chost_signalfd(const void *sigset);     /* SFD_CLOEXEC; sigset is a sigset_t * */
 int chost_pidfd_open(int pid);
 /* sched_{set,get}affinity of host thread `tid` (behind _GNU_SOURCE); -errno on failure. */

@@ -55,8 +55,11 @@ final class FifoDuplexEnd: OpenFile {
     override func ioctl(_ t: GuestThread, request: UInt32, arg: UInt32) throws(SyscallError) -> Int32 {
         try reader.ioctl(t, request: request, arg: arg)
     }
-    override func poll(_ events: Int16) -> Int16 { reader.poll(events) | writer.poll(events) }
-    override var pollQueue: WaitQueue? { reader.pollQueue }
+    override func readiness(_ t: GuestThread) -> UInt32 { reader.readiness(t) | writer.readiness(t) }
+    override func watch(_ w: Waiter, _ t: GuestThread) -> Bool {
+        _ = reader.watch(w, t)
+        return writer.watch(w, t)
+    }
     override func release() {
         reader.release()
         writer.release()

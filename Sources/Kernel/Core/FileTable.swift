@@ -156,10 +156,34 @@ public class OpenFile {
     /// sockets, character devices, terminals, /proc) is EINVAL; storage overrides it.
     public func sync(_ t: GuestThread) throws(SyscallError) { throw .errno(.EINVAL) }
     public var isTerminal: Bool { false }
-    /// poll(2) readiness: the subset of `events` (POLLIN 1, POLLOUT 4, ...) ready now,
-    /// plus POLLERR/POLLHUP; and where to wait for a change.
-    public func poll(_ events: Int16) -> Int16 { events & 0x5 }
-    public var pollQueue: WaitQueue? { nil }
+
+    // MARK: readiness (poll, select, epoll)
+
+    /// The events (`Events`: POLLIN, POLLOUT, POLLHUP, ...) true of the file now, as seen
+    /// by `t` (a signalfd answers for the reader's own pending signals). The default is
+    /// Linux's DEFAULT_POLLMASK for files without a poll method: a regular file is always
+    /// readable and writable.
+    public func readiness(_ t: GuestThread) -> UInt32 { Events.readable | Events.writable }
+    /// The queue this file notifies with the events that happen; nil if its readiness never
+    /// changes.
+    public var readinessQueue: WaitQueue? { nil }
+    /// Registers `w` to be called when some of its events happen, until `unwatch`. Returns
+    /// false for a file whose readiness never changes (Linux: no poll method): poll answers
+    /// from `readiness` alone, and epoll_ctl refuses it with EPERM.
+    public func watch(_ w: Waiter, _ t: GuestThread) -> Bool {
+        guard let q = readinessQueue else { return false }
+        q.add(w)
+        return true
+    }
+    public func unwatch(_ w: Waiter) { w.removeFromAll() }
+    /// Whether `watch` can succeed (epoll_ctl's EPERM test, made without registering).
+    public var isWatchable: Bool { readinessQueue != nil }
+    /// Lines this kind adds to /proc/PID/fdinfo/N (Linux's show_fdinfo).
+    public func fdinfo() -> String { "" }
+    /// Epoll entries watching this description; removed when its last reference closes
+    /// (Linux's eventpoll_release), not when one of its descriptors does.
+    var epollWatchers: [EpollItem] = []
+
     /// The last descriptor referring to the description is gone.
     public func release() {}
 }
@@ -265,6 +289,11 @@ public final class FileTable {
 
     static func drop(_ file: OpenFile) {
         file.references -= 1
-        if file.references == 0 { file.release() }
+        if file.references == 0 {
+            let watchers = file.epollWatchers
+            file.epollWatchers = []
+            for item in watchers { item.epoll?.forget(item) }
+            file.release()
+        }
     }
 }

@@ -49,6 +49,8 @@ public final class Kernel {
     var threads: [GuestThread] = []
     var nextPid: Int32 = 1
     var nextPipeID: UInt64 = 0
+    /// eventfd-id of the next eventfd (fdinfo).
+    var nextEventFDID = 0
     /// Reaped processes whose runner has not ended yet: a child killed before its hello, an
     /// orphan reaped at once while its killed runner is still being torn down by the host
     /// (Spawn.swift `reap`). They count in `liveRunners` until the runner is gone, so a

@@ -11,7 +11,9 @@ public final class Pipe {
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Pipe.capacity, alignment: 64)
     var head = 0, count = 0
     var readers = 0, writers = 0
-    /// Woken when data or EOF arrives (readers wait) or space frees up (writers wait).
+    /// Notified with POLLIN when data arrives and POLLHUP when the last writer goes
+    /// (readers wait and watch here); with POLLOUT when space frees up and POLLERR when the
+    /// last reader goes (writers).
     let readable = WaitQueue(), writable = WaitQueue()
     /// Called when the last end closes (a FIFO's pipe is then forgotten, data and all).
     var onLastClose: (() -> Void)?
@@ -66,7 +68,7 @@ public final class PipeEnd: OpenFile {
         if n > first { try t.memory.write(addr + UInt32(first), from: UnsafeRawBufferPointer(rebasing: b[0..<n - first])) }
         p.head = (p.head + n) % Pipe.capacity
         p.count -= n
-        p.writable.wakeAll()
+        p.writable.notify(Events.writable)
         return n
     }
 
@@ -114,7 +116,7 @@ public final class PipeEnd: OpenFile {
             copied += take
             skip = 0
         }
-        p.readable.wakeAll()
+        p.readable.notify(Events.readable)
         let done = already + n
         if done < total && !isNonBlocking {
             t.partial = (t.serial, done)
@@ -134,26 +136,29 @@ public final class PipeEnd: OpenFile {
         throw .errno(.ENOTTY)
     }
 
-    public override func poll(_ events: Int16) -> Int16 {
-        let POLLIN: Int16 = 1, POLLOUT: Int16 = 4, POLLERR: Int16 = 8, POLLHUP: Int16 = 16
+    /// Linux's pipe_poll: a reader sees POLLIN while data is buffered and POLLHUP once no
+    /// writer is left (never POLLRDHUP: that is for sockets); a writer sees POLLOUT while
+    /// PIPE_BUF bytes fit and POLLERR once no reader is left.
+    public override func readiness(_ t: GuestThread) -> UInt32 {
         if isReader {
-            var r: Int16 = pipe.count > 0 ? POLLIN & events : 0
-            if pipe.writers == 0 { r |= POLLHUP }
+            var r: UInt32 = pipe.count > 0 ? Events.readable : 0
+            if pipe.writers == 0 { r |= Events.hup }
             return r
         }
-        if pipe.readers == 0 { return POLLERR }
-        return Pipe.capacity - pipe.count >= Pipe.atomicSize ? POLLOUT & events : 0
+        var r: UInt32 = Pipe.capacity - pipe.count >= Pipe.atomicSize ? Events.writable : 0
+        if pipe.readers == 0 { r |= Events.err }
+        return r
     }
 
-    public override var pollQueue: WaitQueue? { isReader ? pipe.readable : pipe.writable }
+    public override var readinessQueue: WaitQueue? { isReader ? pipe.readable : pipe.writable }
 
     public override func release() {
         if isReader {
             pipe.readers -= 1
-            pipe.writable.wakeAll()
+            if pipe.readers == 0 { pipe.writable.notify(Events.err) } else { pipe.writable.notify(0) }
         } else {
             pipe.writers -= 1
-            pipe.readable.wakeAll()
+            if pipe.writers == 0 { pipe.readable.notify(Events.hup) } else { pipe.readable.notify(0) }
         }
         if pipe.readers == 0 && pipe.writers == 0 { pipe.onLastClose?() }
     }

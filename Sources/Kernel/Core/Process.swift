@@ -65,6 +65,9 @@ public final class Process {
     public var memory: GuestMemory
     public var addressSpace = AddressSpace()
     public var signals = SignalState()
+    /// Notified (POLLIN) whenever a signal becomes pending for the process or one of its
+    /// threads: signalfds watch here (Linux's sighand->signalfd_wqh).
+    public let signalEvents = WaitQueue()
     public var threads: [GuestThread] = []
     public var runner: RunnerLink?
     public let startTime: UInt64

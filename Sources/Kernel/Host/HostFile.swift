@@ -27,6 +27,10 @@ public final class HostFile: OpenFile {
     deinit { buffer.deallocate() }
 
     public override func release() {
+        if let a = armed {
+            armed = nil
+            kernel.ring.cancel(a.token)
+        }
         host.close()
     }
 
@@ -60,6 +64,7 @@ public final class HostFile: OpenFile {
             let r: Int
             do { r = try host.read(into: chunk) } catch { throw .errno(error) }
             try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
+            transferred()
             return r
         }
         if isNonBlocking { throw .errno(.EAGAIN) }
@@ -86,7 +91,8 @@ public final class HostFile: OpenFile {
         let k = kernel
         // weak t: the operation may complete after the thread is gone (a signal ended the
         // process while it waited, and its parent reaped it).
-        let token = submit(k) { [weak t] r in
+        let token = submit(k) { [weak t, weak self] r in
+            self?.transferred()
             guard let t, t.serial == serial && t.inCall else { return }
             t.interrupt = nil
             k.complete(t, r)
@@ -152,6 +158,7 @@ public final class HostFile: OpenFile {
             let n = try gather(t, iov, from: done)
             if isNonBlocking || ready(Int16(POLLOUT)) {
                 let r: Int
+                defer { transferred() }   // readiness watchers see the host's state after it
                 do { r = try host.write(from: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } catch {
                     if error == .EPIPE { kernel.send(Signal.SIGPIPE, to: t.process) }
                     if done > 0 { return done }
@@ -165,6 +172,7 @@ public final class HostFile: OpenFile {
             let k = kernel
             let from = done
             let token = k.ring.write(fd: fd, from: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) { [weak self, weak t] r in
+                self?.transferred()
                 guard let self, let t, t.serial == serial && t.inCall else { return }   // the process may be gone
                 t.interrupt = nil
                 if r < 0 {
@@ -234,9 +242,74 @@ public final class HostFile: OpenFile {
         do { try host.truncate(size) } catch { throw .errno(error) }
     }
 
-    public override func poll(_ events: Int16) -> Int16 {
-        var p = pollfd(fd: fd, events: events, revents: 0)
-        return Glibc.poll(&p, 1, 0) > 0 ? p.revents : 0
+    // MARK: readiness
+    //
+    // The host descriptor's readiness is the host's: asked with poll(2) at timeout 0, and
+    // watched with one io_uring poll at a time for what the waiters want and is not ready
+    // yet (so a level that stays ready never spins the loop). The poll is re-armed when
+    // someone looks at the readiness, when a waiter registers, and after each completion.
+
+    private let events = WaitQueue()
+    /// The io_uring poll in flight: its token, mask and generation (a cancelled or stale
+    /// completion is recognised by the generation).
+    private var armed: (token: UInt64, mask: UInt32, generation: UInt64)?
+    private var generation: UInt64 = 0
+
+    private func hostReadiness() -> UInt32 {
+        var p = pollfd(fd: fd, events: Int16(truncatingIfNeeded: Events.all), revents: 0)
+        return Glibc.poll(&p, 1, 0) > 0 ? UInt32(UInt16(bitPattern: p.revents)) : 0
+    }
+
+    public override func readiness(_ t: GuestThread) -> UInt32 {
+        let r = hostReadiness()
+        rearm(ready: r)
+        return r
+    }
+
+    public override var readinessQueue: WaitQueue? { events }
+
+    /// Whether the host file has a poll method, asked once of a host epoll set: /dev/null
+    /// and regular files have none, and epoll_ctl refuses them with EPERM as on the host.
+    private lazy var hostPollable: Bool = chost_pollable(fd) != 0
+
+    public override var isWatchable: Bool { hostPollable }
+
+    public override func watch(_ w: Waiter, _ t: GuestThread) -> Bool {
+        events.add(w)
+        rearm(ready: hostReadiness())
+        return true
+    }
+
+    public override func unwatch(_ w: Waiter) {
+        events.remove(w)
+        rearm(ready: hostReadiness())
+    }
+
+    /// Keeps one host poll in flight for the events waited for that are not ready now.
+    private func rearm(ready: UInt32) {
+        let want = events.wantedEvents & (Events.in | Events.pri | Events.out | Events.rdnorm | Events.wrnorm) & ~ready
+        if let a = armed {
+            if a.mask == want { return }
+            armed = nil
+            kernel.ring.cancel(a.token)
+        }
+        // An error or hangup is final: nothing more to wait for (a poll would spin).
+        guard want != 0, ready & (Events.err | Events.hup) == 0 else { return }
+        generation += 1
+        let g = generation
+        armed = (0, want, g)
+        let token = kernel.ring.poll(fd: fd, events: want) { [weak self] r in
+            guard let self, let a = self.armed, a.generation == g else { return }
+            self.armed = nil
+            if r > 0 { self.events.notify(UInt32(r)) }
+            if r >= 0 || r == -ECANCELED { self.rearm(ready: self.hostReadiness()) }
+        }
+        if armed?.generation == g { armed!.token = token }
+    }
+
+    /// After a transfer readiness may have dropped: watch again for what is now missing.
+    private func transferred() {
+        if !events.isEmpty { rearm(ready: hostReadiness()) }
     }
 
     /// Terminal ioctls, passed to the host descriptor with the guest's bytes.

@@ -1,7 +1,7 @@
 // PollSyscalls.swift: ppoll and pselect6 (musl's poll and select). Readiness comes from
-// OpenFile.poll; waiting uses one WaitQueue per call that every polled file's queue (or,
-// for host descriptors, an io_uring poll) and the timeout wake. Registrations are undone
-// when the call ends.
+// OpenFile.readiness; waiting uses one WaitQueue per call, woken by a masked Waiter on
+// each polled file (OpenFile.watch: pipes, terminals and host descriptors alike) and by
+// the timeout. Registrations are undone when the call ends.
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,8 +24,11 @@ extension Kernel {
         return t.callDeadline.deadline
     }
 
-    /// Parks `t` until one of `files` may be ready or `deadline` passes.
-    func waitForReadiness(_ t: GuestThread, _ files: [(OpenFile, Int16)], deadline: UInt64?,
+    /// Parks `t` until one of `files` may have some of its events (POLLERR and POLLHUP are
+    /// always of interest), `extra` is notified, or `deadline` passes. Each file is watched
+    /// through its readiness capability (pipes, terminals, host descriptors alike); the
+    /// registrations are undone when the call ends.
+    func waitForReadiness(_ t: GuestThread, _ files: [(OpenFile, UInt32)], deadline: UInt64?,
                           also extra: WaitQueue? = nil) throws(SyscallError) -> Never {
         let q = WaitQueue()
         var cleanups: [() -> Void] = []
@@ -34,16 +37,8 @@ extension Kernel {
             cleanups.append { [weak q, weak extra] in if let q { extra?.remove(q) } }
         }
         for (f, events) in files {
-            if let fq = f.pollQueue {
-                fq.add(q) { [weak q] in q?.wakeAll() }
-                cleanups.append { [weak q, weak fq] in if let q { fq?.remove(q) } }
-            } else if let h = f as? HostFile {
-                var mask: UInt32 = 0
-                if events & Kernel.POLLIN != 0 { mask |= UInt32(Glibc.POLLIN) }
-                if events & Kernel.POLLOUT != 0 { mask |= UInt32(Glibc.POLLOUT) }
-                let token = ring.poll(fd: h.fd, events: mask) { [weak q] _ in q?.wakeAll() }
-                cleanups.append { [unowned self] in self.ring.cancel(token) }
-            }
+            let w = Waiter(mask: events | Events.err | Events.hup) { [weak q] _ in q?.wakeAll() }
+            if f.watch(w, t) { cleanups.append { [weak f] in f?.unwatch(w) } }
         }
         if let deadline {
             let now = monotonicNanos()
@@ -82,7 +77,7 @@ extension Kernel {
         try t.memory.check(fdsAddr, nfds * 8)
         try k.applyTemporaryMask(t, mask)
         var ready: Int32 = 0
-        var waitOn: [(OpenFile, Int16)] = []
+        var waitOn: [(OpenFile, UInt32)] = []
         for i in 0..<nfds {
             let a = fdsAddr + UInt32(8 * i)
             let fd: Int32 = try t.memory.load(a)
@@ -90,8 +85,9 @@ extension Kernel {
             var revents: Int16 = 0
             if fd >= 0 {
                 if let f = t.process.files.entry(fd)?.file {
-                    revents = f.poll(events | Kernel.POLLERR | Kernel.POLLHUP) & (events | Kernel.POLLERR | Kernel.POLLHUP)
-                    if revents == 0 { waitOn.append((f, events)) }
+                    let wanted = UInt32(UInt16(bitPattern: events)) | Events.err | Events.hup
+                    revents = Int16(truncatingIfNeeded: f.readiness(t) & wanted)
+                    if revents == 0 { waitOn.append((f, wanted)) }
                 } else {
                     revents = Kernel.POLLNVAL
                 }
@@ -125,7 +121,7 @@ extension Kernel {
         }
         var out = bits.map { $0.map { _ in UInt32(0) } }
         var ready: Int32 = 0
-        var waitOn: [(OpenFile, Int16)] = []
+        var waitOn: [(OpenFile, UInt32)] = []
         for fd in 0..<nfds {
             let w = fd / 32, b = UInt32(1) << UInt32(fd % 32)
             let wantRead = !bits[0].isEmpty && bits[0][w] & b != 0
@@ -136,15 +132,18 @@ extension Kernel {
                 k.restoreTemporaryMask(t)
                 throw .errno(.EBADF)
             }
-            var events: Int16 = 0
-            if wantRead { events |= Kernel.POLLIN }
-            if wantWrite { events |= Kernel.POLLOUT }
-            if wantExcept { events |= Kernel.POLLPRI }
-            let r = f.poll(events | Kernel.POLLERR | Kernel.POLLHUP)
+            // Linux's POLLIN_SET, POLLOUT_SET and POLLEX_SET.
+            let readSet = Events.readable | Events.rdband | Events.hup | Events.err
+            let writeSet = Events.writable | Events.wrband | Events.err
+            var events: UInt32 = 0
+            if wantRead { events |= readSet }
+            if wantWrite { events |= writeSet }
+            if wantExcept { events |= Events.pri }
+            let r = f.readiness(t)
             var any = false
-            if wantRead && r & (Kernel.POLLIN | Kernel.POLLHUP | Kernel.POLLERR) != 0 { out[0][w] |= b; ready += 1; any = true }
-            if wantWrite && r & (Kernel.POLLOUT | Kernel.POLLERR) != 0 { out[1][w] |= b; ready += 1; any = true }
-            if wantExcept && r & Kernel.POLLPRI != 0 { out[2][w] |= b; ready += 1; any = true }
+            if wantRead && r & readSet != 0 { out[0][w] |= b; ready += 1; any = true }
+            if wantWrite && r & writeSet != 0 { out[1][w] |= b; ready += 1; any = true }
+            if wantExcept && r & Events.pri != 0 { out[2][w] |= b; ready += 1; any = true }
             if !any { waitOn.append((f, events)) }
         }
         let deadline = k.deadline(t, timeout: timeout)

@@ -236,6 +236,7 @@ extension Kernel {
             if th.pending & Signal.bit(sig) == 0 { th.senders[sig] = sender }
             th.pending |= Signal.bit(sig)
             th.signalQueue.wakeAll()
+            p.signalEvents.notify(Events.readable)   // signalfd
             if th.sigmask & Signal.bit(sig) == 0 { try? checkSignals(th) }
             return
         }
@@ -246,6 +247,7 @@ extension Kernel {
         }
         p.signals.pending |= Signal.bit(sig)
         for t in p.threads { t.signalQueue.wakeAll() }   // sigtimedwait
+        p.signalEvents.notify(Events.readable)            // signalfd
         for t in p.threads where t.sigmask & Signal.bit(sig) == 0 {
             try? checkSignals(t)
             break
@@ -287,7 +289,8 @@ extension Kernel {
             q.remove(t)
             t.blockedOn = nil
             let neverRestarted: [Int32] = [__NR_rt_sigsuspend, __NR_clock_nanosleep_time64, __NR_ppoll_time64,
-                                           __NR_pselect6_time64, __NR_rt_sigtimedwait_time64]
+                                           __NR_pselect6_time64, __NR_rt_sigtimedwait_time64,
+                                           __NR_epoll_pwait, __NR_epoll_pwait2]
             let restartable = restart && !neverRestarted.contains(t.nr)
             if let p = t.partial, p.serial == t.serial, p.done > 0 {
                 // A write interrupted after moving some bytes returns that count (Linux).

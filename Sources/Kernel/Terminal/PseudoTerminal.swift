@@ -272,7 +272,7 @@ public final class TerminalFile: OpenFile {
     public override var isTerminal: Bool { true }
     public override func procLinkName() -> [UInt8] { pty.name }
     public override func release() { pty.slaveReleased() }
-    public override var pollQueue: WaitQueue? { pty.slaveEvents }
+    public override var readinessQueue: WaitQueue? { pty.slaveEvents }
 
     public override func read(_ t: GuestThread, into addr: UInt32, count: Int, at position: Int64?) throws(SyscallError) -> Int {
         if !canRead { throw .errno(.EBADF) }
@@ -302,13 +302,13 @@ public final class TerminalFile: OpenFile {
             if available > 0 { return try take(t, addr, count) }
             let deadline = k.deadline(t, timeout: (0, Int64(vtime)))!
             if k.monotonicNanos() >= deadline { return 0 }
-            try k.waitForReadiness(t, [(self, Kernel.POLLIN)], deadline: deadline)
+            try k.waitForReadiness(t, [(self, Events.all)], deadline: deadline)
         }
         if available == 0 || vtime == 0 { throw .block(pty.slaveEvents) }
         // VMIN and VTIME: an inter-byte timer, started by the first byte.
         let deadline = pty.lastInput + vtime
         if k.monotonicNanos() >= deadline { return try take(t, addr, count) }
-        try k.waitForReadiness(t, [(self, Kernel.POLLIN)], deadline: deadline)
+        try k.waitForReadiness(t, [(self, Events.all)], deadline: deadline)
     }
 
     private func take(_ t: GuestThread, _ addr: UInt32, _ count: Int) throws(SyscallError) -> Int {
@@ -348,14 +348,15 @@ public final class TerminalFile: OpenFile {
         return s
     }
 
-    public override func poll(_ events: Int16) -> Int16 {
-        let hup = Kernel.POLLHUP, err = Kernel.POLLERR
-        if isHungUp { return (events & (Kernel.POLLIN | Kernel.POLLOUT)) | hup | err }
-        var r: Int16 = 0
-        if pty.discipline.readable { r |= Kernel.POLLIN }
-        if pty.pendingOutput < PseudoTerminal.outputLimit { r |= Kernel.POLLOUT }
-        if pty.isHungUp { r |= hup }
-        return r & (events | hup | err)
+    /// Linux's tty_poll/n_tty_poll: readable with input (a line, in canonical mode), writable
+    /// while output has room; a hung-up description is everything at once.
+    public override func readiness(_ t: GuestThread) -> UInt32 {
+        if isHungUp { return Events.readable | Events.writable | Events.hup | Events.err }
+        var r: UInt32 = 0
+        if pty.discipline.readable { r |= Events.readable }
+        if pty.pendingOutput < PseudoTerminal.outputLimit { r |= Events.writable }
+        if pty.isHungUp { r |= Events.hup }
+        return r
     }
 
     /// The background checks of Linux's terminal driver, for a read (SIGTTIN) or a
@@ -378,7 +379,7 @@ public final class TerminalFile: OpenFile {
             throw .errno(restart ? .ERESTART : .EINTR)
         }
         // Stopped: try again once continued (or brought to the foreground).
-        try k.waitForReadiness(t, [(self, 0)], deadline: nil, also: t.signalQueue)
+        try k.waitForReadiness(t, [(self, Events.all)], deadline: nil, also: t.signalQueue)
     }
 
     /// For ioctls that change the terminal.

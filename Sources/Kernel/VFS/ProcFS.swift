@@ -327,7 +327,9 @@ final class ProcFS {
             guard mayInspect(t, p) else { throw .errno(.EACCES) }
             guard let e = p.files.entry(fd) else { throw .errno(.ENOENT) }
             let flags = String(UInt32(bitPattern: e.file.statusFlags | (e.cloexec ? OpenFlags.O_CLOEXEC : 0)), radix: 8)
+            // Then what the kind of file adds (eventfd-count, timerfd ticks, sigmask, tfd lines).
             return Array("pos:\t\(e.file.offset)\nflags:\t0\(flags)\nmnt_id:\t\((e.file.node?.mountID ?? -1) + 1)\n".utf8)
+                + Array(e.file.fdinfo().utf8)
         case .dir, .fdDir, .fdinfoDir: throw .errno(.EISDIR)
         default: throw .errno(.EINVAL)
         }

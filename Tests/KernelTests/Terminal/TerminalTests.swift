@@ -606,7 +606,7 @@ private let blocked: Int32 = -10_000
         #expect(h.write(10, "x") == err(.EIO))
         #expect(h.ioctl(10, TerminalIoctl.TCGETS, buf) == err(.EIO))
         let f = try h.process.files.get(10)
-        #expect(f.poll(1) & Kernel.POLLHUP != 0)
+        #expect(f.readiness(h.thread) & Events.hup != 0)
         #expect(throws: SyscallError.self) { try pty.makeControllingTerminal(of: h.process) }
     }
 
