@@ -24,8 +24,7 @@ extension RegularFile {
         if let host = fs as? HostDirFS {
             if host.readOnly { throw .errno(.EROFS) }
             guard let h = host.heldDescriptor(inode), h.writable else { throw .errno(.EACCES) }
-            let r = chost_fallocate(h.fd, mode, offset, length)
-            if r < 0 { throw .errno(LinuxErrno(rawValue: -r)) }
+            do throws(LinuxErrno) { try HostFD(h.fd).allocate(mode: mode, offset: offset, length: length) } catch { throw .errno(error) }
             return
         }
         guard let shared = fs as? SharedFS else { throw .errno(.EOPNOTSUPP) }

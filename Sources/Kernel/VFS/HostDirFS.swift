@@ -37,20 +37,20 @@
 // descriptor (RegularFile.hostIO suspends the call); the rest (mmap's copy, sendfile and
 // copy_file_range, namespace operations) is synchronous on the loop thread, where the
 // page cache answers almost every call.
+//
+// The host calls themselves are in Host/HostDirectory.swift (which also says when a host
+// EBADF is the guest's: never, because the descriptors' access is checked here first).
 #if canImport(Glibc)
 import Glibc
 #endif
 import CHost
 import VFSImage
 
-/// Behind _GNU_SOURCE in glibc, so not in Swift's Glibc module (x86_64 and aarch64 value).
-private let O_PATH: Int32 = 0o10000000
-
 public final class HostDirFS: InodeFileSystem {
     /// The host directory, as given.
     public let hostPath: String
     public let readOnly: Bool
-    let rootFD: Int32
+    let rootFD: HostFD
     var fileSizeLimit: Int64 { Int64.max }
 
     private struct HostID: Hashable { var dev: UInt64; var ino: UInt64 }
@@ -66,23 +66,21 @@ public final class HostDirFS: InodeFileSystem {
     private var nodes: [UInt32: Node] = [:]
     private var byHost: [HostID: UInt32] = [:]
     private var nextIno: UInt32 = InodeNumber.root.rawValue + 1
-    /// Host descriptors of open files: regular files O_RDWR (or O_RDONLY), others O_PATH.
-    private var held: [UInt32: (fd: Int32, count: Int, writable: Bool)] = [:]
+    /// How a held descriptor was opened: regular files O_RDWR (or O_RDONLY when the host
+    /// lets us only read), everything else (and files the host lets us not even read) O_PATH.
+    /// An I/O call on a descriptor not opened for it would make the host answer EBADF, which
+    /// is ours (HostDirectory.swift): every I/O path checks this first.
+    enum Access { case readWrite, readOnly, path }
+    private struct Held { var fd: HostFD; var count: Int; var access: Access }
+    /// Host descriptors of open files.
+    private var held: [UInt32: Held] = [:]
     private let hostIsRoot = geteuid() == 0
     private var openat2Works = true
-
-    static let RESOLVE_NO_MAGICLINKS: UInt64 = 0x02
-    static let RESOLVE_NO_SYMLINKS: UInt64 = 0x04
-    static let RESOLVE_BENEATH: UInt64 = 0x08
-    static let confined = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS
 
     /// Opens `hostPath` (which must be a directory; it is opened once, so renaming it on
     /// the host later does not move the mount).
     public init(hostPath: String, readOnly: Bool = false) throws(LinuxErrno) {
-        let fd = open(hostPath, O_PATH | O_DIRECTORY | O_CLOEXEC)
-        if fd < 0 { throw LinuxErrno(rawValue: errno) }
-        var st = Glibc.stat()
-        if fstat(fd, &st) != 0 { let e = errno; close(fd); throw LinuxErrno(rawValue: e) }
+        let (fd, st) = try HostDirectory.openRoot(hostPath)
         self.hostPath = hostPath
         self.readOnly = readOnly
         self.rootFD = fd
@@ -92,15 +90,11 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     deinit {
-        for h in held.values { close(h.fd) }
-        close(rootFD)
+        for h in held.values { h.fd.close() }
+        rootFD.close()
     }
 
     // MARK: finding things on the host
-
-    private static func check(_ r: Int32) throws(LinuxErrno) {
-        if r < 0 { throw LinuxErrno(rawValue: errno) }
-    }
 
     /// A name this filesystem may be asked about: one component, not "." or "..".
     private static func validName(_ name: [UInt8]) throws(LinuxErrno) {
@@ -132,7 +126,7 @@ public final class HostDirFS: InodeFileSystem {
 
     /// Opens directory `ino` beneath the root (O_PATH unless `flags` says otherwise). The
     /// caller closes the result unless it is `rootFD`.
-    private func openDir(_ ino: UInt32, flags: Int32 = O_PATH) throws(LinuxErrno) -> Int32 {
+    private func openDir(_ ino: UInt32, flags: Int32 = O_PATH) throws(LinuxErrno) -> HostFD {
         let parts = try components(ino)
         if parts.isEmpty && flags == O_PATH { return rootFD }
         let oflags = flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW
@@ -144,46 +138,53 @@ public final class HostDirFS: InodeFileSystem {
             }
             if path.isEmpty { path = [0x2E] }
             path.append(0)
-            let fd = path.withUnsafeBufferPointer { p in
-                hd_openat2(rootFD, UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), oflags, 0, HostDirFS.confined)
+            let r: Result<HostFD, LinuxErrno> = path.withUnsafeBufferPointer { p in
+                do throws(LinuxErrno) {
+                    return .success(try HostDirectory.openConfined(rootFD, UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), oflags))
+                } catch { return .failure(error) }
             }
-            if fd >= 0 { return fd }
-            if fd != -ENOSYS { throw HostDirFS.walkError(-fd) }
-            openat2Works = false
+            switch r {
+            case .success(let fd): return fd
+            case .failure(let e) where e == .ENOSYS: openAt2Unavailable()
+            case .failure(let e): throw HostDirFS.walkError(e)
+            }
         }
         // One component at a time, never following a link.
         var cur = rootFD
         for p in parts + (parts.isEmpty ? [[0x2E]] : []) {
-            let next = (p + [0]).withUnsafeBufferPointer { b in
-                openat(cur, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+            let next: Result<HostFD, LinuxErrno> = (p + [0]).withUnsafeBufferPointer { b in
+                do throws(LinuxErrno) {
+                    return .success(try HostDirectory.open(cur, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                                           O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW))
+                } catch { return .failure(error) }
             }
-            let e = errno
-            if cur != rootFD { close(cur) }
-            if next < 0 { throw HostDirFS.walkError(e) }
-            cur = next
+            if cur != rootFD { cur.close() }
+            switch next {
+            case .success(let fd): cur = fd
+            case .failure(let e): throw HostDirFS.walkError(e)
+            }
         }
         if flags != O_PATH {
-            let fd = openat(cur, ".", oflags)
-            let e = errno
-            if cur != rootFD { close(cur) }
-            if fd < 0 { throw LinuxErrno(rawValue: e) }
-            return fd
+            defer { if cur != rootFD { cur.close() } }
+            return try HostDirectory.open(cur, ".", oflags)
         }
         return cur
     }
 
     /// A path we remember that no longer leads to a directory (a link swapped in, a
     /// directory removed or moved on the host): the node is gone for us.
-    private static func walkError(_ e: Int32) -> LinuxErrno {
+    private static func walkError(_ e: LinuxErrno) -> LinuxErrno {
         switch e {
-        case ELOOP, EXDEV, ENOTDIR: .ENOENT
-        default: LinuxErrno(rawValue: e)
+        case .ELOOP, .EXDEV, .ENOTDIR: .ENOENT
+        default: e
         }
     }
 
+    private func openAt2Unavailable() { openat2Works = false }
+
     /// Runs `body` with the directory descriptor and name that stand for node `ino` ("."
     /// in the root's descriptor for the root).
-    private func locate<T>(_ ino: UInt32, _ body: (Int32, UnsafePointer<CChar>) throws(LinuxErrno) -> T) throws(LinuxErrno) -> T {
+    private func locate<T>(_ ino: UInt32, _ body: (HostFD, UnsafePointer<CChar>) throws(LinuxErrno) -> T) throws(LinuxErrno) -> T {
         if ino == HostDirFS.rootIno { return try body(rootFD, ".") }
         let n = try node(InodeNumber(ino))
         guard n.attached else { throw .ENOENT }
@@ -191,9 +192,9 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     /// Runs `body` with directory `dir`'s descriptor and `name` as a C string.
-    private func inDir<T>(_ dir: UInt32, _ name: [UInt8], _ body: (Int32, UnsafePointer<CChar>) throws(LinuxErrno) -> T) throws(LinuxErrno) -> T {
+    private func inDir<T>(_ dir: UInt32, _ name: [UInt8], _ body: (HostFD, UnsafePointer<CChar>) throws(LinuxErrno) -> T) throws(LinuxErrno) -> T {
         let fd = try openDir(dir)
-        defer { if fd != rootFD { close(fd) } }
+        defer { if fd != rootFD { fd.close() } }
         let c = (name + [0]).map { CChar(bitPattern: $0) }
         let r: Result<T, LinuxErrno> = c.withUnsafeBufferPointer { p in
             do throws(LinuxErrno) { return .success(try body(fd, p.baseAddress!)) } catch { return .failure(error) }
@@ -201,10 +202,8 @@ public final class HostDirFS: InodeFileSystem {
         return try r.get()
     }
 
-    private static func statAt(_ fd: Int32, _ name: UnsafePointer<CChar>) throws(LinuxErrno) -> Glibc.stat {
-        var st = Glibc.stat()
-        try check(fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW))
-        return st
+    private static func statAt(_ fd: HostFD, _ name: UnsafePointer<CChar>) throws(LinuxErrno) -> Glibc.stat {
+        try HostDirectory.stat(fd, name)
     }
 
     private static func id(_ st: Glibc.stat) -> HostID { HostID(dev: UInt64(st.st_dev), ino: UInt64(st.st_ino)) }
@@ -259,9 +258,7 @@ public final class HostDirFS: InodeFileSystem {
     func kstat(_ ino: InodeNumber) throws(LinuxErrno) -> KStat {
         let n = try node(ino)
         if let h = held[ino.rawValue] {
-            var st = Glibc.stat()
-            try HostDirFS.check(fstat(h.fd, &st))
-            return kstat(st, ino: ino.rawValue)
+            return kstat(try h.fd.stat(), ino: ino.rawValue)     // fstat works on O_PATH too
         }
         let st = try locate(ino.rawValue) { fd, name throws(LinuxErrno) in try HostDirFS.statAt(fd, name) }
         if HostDirFS.id(st) != n.id { throw .ENOENT }     // another file took its name on the host
@@ -277,44 +274,25 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     func readlink(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8] {
-        try locate(ino.rawValue) { fd, name throws(LinuxErrno) in
-            var buf = [UInt8](repeating: 0, count: 4096)
-            let n = buf.withUnsafeMutableBytes { readlinkat(fd, name, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 4096) }
-            if n < 0 { throw LinuxErrno(rawValue: errno) }
-            return Array(buf[0..<n])
-        }
+        try locate(ino.rawValue) { fd, name throws(LinuxErrno) in try HostDirectory.readLink(fd, name) }
     }
 
     func list(_ dir: InodeNumber, from offset: UInt64, _ body: ([UInt8], UInt64, UInt8, UInt64) -> Bool) throws(LinuxErrno) {
         let parent = try node(dir).parent
         let fd = try openDir(dir.rawValue, flags: O_RDONLY)
-        guard let d = fdopendir(fd) else { let e = errno; close(fd); throw LinuxErrno(rawValue: e) }
-        defer { closedir(d) }
-        if offset > 0 { seekdir(d, Int(bitPattern: UInt(offset))) }
-        while true {
-            errno = 0
-            guard let e = readdir(d) else {
-                if errno != 0 { throw LinuxErrno(rawValue: errno) }
-                return
-            }
-            let name: [UInt8] = withUnsafeBytes(of: &e.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            let next = UInt64(bitPattern: Int64(e.pointee.d_off))
+        try HostDirectory.list(fd, from: offset) { name, next, hostType, st in
             let ino: UInt32
-            var type = e.pointee.d_type
+            var type = hostType
             if name == [0x2E] {
                 ino = dir.rawValue
             } else if name == [0x2E, 0x2E] {
                 ino = parent
             } else {
-                var st = Glibc.stat()
-                let r = withUnsafeBytes(of: &e.pointee.d_name) { raw in
-                    fstatat(dirfd(d), raw.baseAddress!.assumingMemoryBound(to: CChar.self), &st, AT_SYMLINK_NOFOLLOW)
-                }
-                if r != 0 { continue }          // removed on the host meanwhile
+                guard let st else { return true }
                 ino = intern(HostDirFS.id(st), parent: dir.rawValue, name: name)
                 type = UInt8((st.st_mode & Mode.S_IFMT) >> 12)
             }
-            if !body(name, UInt64(ino), type, next) { return }
+            return body(name, UInt64(ino), type, next)
         }
     }
 
@@ -325,10 +303,12 @@ public final class HostDirFS: InodeFileSystem {
 
     /// After creating `name` in `fd`: exact mode (the launcher's umask must not apply
     /// twice), owner when we may, and the new node's number.
-    private func finishCreate(_ dir: UInt32, _ name: [UInt8], _ fd: Int32, _ cname: UnsafePointer<CChar>,
+    private func finishCreate(_ dir: UInt32, _ name: [UInt8], _ fd: HostFD, _ cname: UnsafePointer<CChar>,
                               mode: UInt32?, uid: UInt32, gid: UInt32) throws(LinuxErrno) -> InodeNumber {
-        if let mode { _ = hd_chmod_nofollow(fd, cname, mode) }
-        if hostIsRoot { _ = fchownat(fd, cname, uid, gid, AT_SYMLINK_NOFOLLOW) }
+        // Best effort, as before: the file exists either way, and its stat below says what
+        // the host made of it.
+        if let mode { _ = try? HostDirectory.changeMode(fd, cname, mode) }
+        if hostIsRoot { _ = try? HostDirectory.changeOwner(fd, cname, uid: uid, gid: gid) }
         let st = try HostDirFS.statAt(fd, cname)
         return InodeNumber(intern(HostDirFS.id(st), parent: dir, name: name))
     }
@@ -338,15 +318,14 @@ public final class HostDirFS: InodeFileSystem {
         try HostDirFS.validName(name)
         let perm = HostDirFS.hostMode(mode, regular: true)
         return try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) in
-            let f = openat(fd, cname, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, perm)
-            if f < 0 { throw LinuxErrno(rawValue: errno) }
+            let f = try HostDirectory.open(fd, cname, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, mode: perm)
             let ino: InodeNumber
             do throws(LinuxErrno) { ino = try finishCreate(dir.rawValue, name, fd, cname, mode: perm, uid: uid, gid: gid) } catch {
-                close(f)
+                f.close()
                 throw error
             }
             // The creator may write even without write permission: the first open gets this.
-            if held[ino.rawValue] == nil { held[ino.rawValue] = (f, 0, true) } else { close(f) }
+            if held[ino.rawValue] == nil { held[ino.rawValue] = Held(fd: f, count: 0, access: .readWrite) } else { f.close() }
             return ino
         }
     }
@@ -356,7 +335,7 @@ public final class HostDirFS: InodeFileSystem {
         try HostDirFS.validName(name)
         let perm = HostDirFS.hostMode(mode, regular: false)
         return try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) in
-            try HostDirFS.check(mkdirat(fd, cname, perm))
+            try HostDirectory.makeDirectory(fd, cname, perm)
             return try finishCreate(dir.rawValue, name, fd, cname, mode: perm, uid: uid, gid: gid)
         }
     }
@@ -368,7 +347,7 @@ public final class HostDirFS: InodeFileSystem {
         guard type == Mode.S_IFREG || type == Mode.S_IFIFO || type == Mode.S_IFSOCK || type == 0 else { throw .EPERM }
         let perm = HostDirFS.hostMode(mode, regular: type != Mode.S_IFIFO && type != Mode.S_IFSOCK)
         return try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) in
-            try HostDirFS.check(mknodat(fd, cname, (type == 0 ? Mode.S_IFREG : type) | perm, 0))
+            try HostDirectory.makeNode(fd, cname, (type == 0 ? Mode.S_IFREG : type) | perm)
             return try finishCreate(dir.rawValue, name, fd, cname, mode: perm, uid: uid, gid: gid)
         }
     }
@@ -377,9 +356,8 @@ public final class HostDirFS: InodeFileSystem {
         try writable()
         try HostDirFS.validName(name)
         if target.contains(0) { throw .EINVAL }
-        let ctarget = (target + [0]).map { CChar(bitPattern: $0) }
         return try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) in
-            try HostDirFS.check(symlinkat(ctarget, fd, cname))
+            try HostDirectory.makeSymlink(target, fd, cname)
             return try finishCreate(dir.rawValue, name, fd, cname, mode: nil, uid: uid, gid: gid)
         }
     }
@@ -392,7 +370,7 @@ public final class HostDirFS: InodeFileSystem {
         try locate(ino.rawValue) { sfd, sname throws(LinuxErrno) in
             if HostDirFS.id(try HostDirFS.statAt(sfd, sname)) != n.id { throw .ENOENT }
             try inDir(dir.rawValue, name) { dfd, dname throws(LinuxErrno) in
-                try HostDirFS.check(linkat(sfd, sname, dfd, dname, 0))
+                try HostDirectory.link(sfd, sname, to: dfd, dname)
             }
         }
     }
@@ -402,7 +380,7 @@ public final class HostDirFS: InodeFileSystem {
         try HostDirFS.validName(name)
         let id = try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) -> HostID? in
             let id = (try? HostDirFS.statAt(fd, cname)).map(HostDirFS.id)
-            try HostDirFS.check(unlinkat(fd, cname, 0))
+            try HostDirectory.remove(fd, cname, directory: false)
             return id
         }
         detach(id, dir.rawValue, name)
@@ -413,7 +391,7 @@ public final class HostDirFS: InodeFileSystem {
         try HostDirFS.validName(name)
         let id = try inDir(dir.rawValue, name) { fd, cname throws(LinuxErrno) -> HostID? in
             let id = (try? HostDirFS.statAt(fd, cname)).map(HostDirFS.id)
-            try HostDirFS.check(unlinkat(fd, cname, AT_REMOVEDIR))
+            try HostDirectory.remove(fd, cname, directory: true)
             return id
         }
         detach(id, dir.rawValue, name)
@@ -427,8 +405,7 @@ public final class HostDirFS: InodeFileSystem {
         let dst = try? lookup(newDir, newName)
         try inDir(dir.rawValue, name) { ofd, oname throws(LinuxErrno) in
             try inDir(newDir.rawValue, newName) { nfd, nname throws(LinuxErrno) in
-                let r = hd_renameat2(ofd, oname, nfd, nname, flags.rawValue)
-                if r < 0 { throw LinuxErrno(rawValue: -r) }
+                try HostDirectory.rename(ofd, oname, nfd, nname, flags: flags.rawValue)
             }
         }
         if let dst, dst != src {
@@ -447,16 +424,13 @@ public final class HostDirFS: InodeFileSystem {
         try writable()
         let st = try kstat(ino)
         let perm = HostDirFS.hostMode(mode, regular: st.isRegular)
-        try locate(ino.rawValue) { fd, name throws(LinuxErrno) in
-            let r = hd_chmod_nofollow(fd, name, perm)
-            if r < 0 { throw LinuxErrno(rawValue: -r) }
-        }
+        try locate(ino.rawValue) { fd, name throws(LinuxErrno) in try HostDirectory.changeMode(fd, name, perm) }
     }
 
     func chown(_ ino: InodeNumber, uid: UInt32, gid: UInt32) throws(LinuxErrno) {
         try writable()
         try locate(ino.rawValue) { fd, name throws(LinuxErrno) in
-            try HostDirFS.check(fchownat(fd, name, uid, gid, AT_SYMLINK_NOFOLLOW))
+            try HostDirectory.changeOwner(fd, name, uid: uid, gid: gid)
         }
     }
 
@@ -466,35 +440,30 @@ public final class HostDirFS: InodeFileSystem {
         if a.uid != nil || a.gid != nil { try chown(ino, uid: a.uid ?? UInt32.max, gid: a.gid ?? UInt32.max) }
         if let size = a.size { try truncate(ino, to: size) }
         if a.atime != nil || a.mtime != nil {
-            func ts(_ t: Timestamp?) -> timespec {
-                guard let t else { return timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2 /* UTIME_OMIT */) }
-                return timespec(tv_sec: Int(t.seconds), tv_nsec: Int(t.nanoseconds))
-            }
-            let times = [ts(a.atime), ts(a.mtime)]
             try locate(ino.rawValue) { fd, name throws(LinuxErrno) in
-                try HostDirFS.check(utimensat(fd, name, times, AT_SYMLINK_NOFOLLOW))
+                try HostDirectory.setTimes(fd, name, access: a.atime, modification: a.mtime)
             }
         } else if a.mode == nil && a.uid == nil && a.gid == nil && a.size == nil {
             try chown(ino, uid: UInt32.max, gid: UInt32.max)       // only ctime changes
         }
     }
 
-    /// Opens node `ino` itself (never following it); -1 with the errno thrown otherwise.
-    private func openNode(_ ino: UInt32, _ flags: Int32) throws(LinuxErrno) -> Int32 {
+    /// Opens node `ino` itself (never following it); the caller closes it.
+    private func openNode(_ ino: UInt32, _ flags: Int32) throws(LinuxErrno) -> HostFD {
         let n = try node(InodeNumber(ino))
         if ino == HostDirFS.rootIno {
             if flags & O_PATH == 0 { return try openDir(ino, flags: O_RDONLY) }
-            let fd = fcntl(rootFD, F_DUPFD_CLOEXEC, 0)     // the caller closes it: never rootFD itself
-            if fd < 0 { throw LinuxErrno(rawValue: errno) }
-            return fd
+            return try HostFD.duplicate(rootFD.rawValue, minimum: 0)    // the caller closes it: never rootFD itself
         }
         return try locate(ino) { fd, name throws(LinuxErrno) in
-            let f = hd_openat2(fd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0, HostDirFS.confined)
-            let r = f == -ENOSYS ? openat(fd, name, flags | O_NOFOLLOW | O_CLOEXEC) : f
-            if r < 0 { throw LinuxErrno(rawValue: f == -ENOSYS ? errno : -f) }
-            var st = Glibc.stat()
-            if fstat(r, &st) != 0 || HostDirFS.id(st) != n.id {
-                close(r)
+            let r: HostFD
+            do throws(LinuxErrno) {
+                r = try HostDirectory.openConfined(fd, name, flags | O_NOFOLLOW | O_CLOEXEC)
+            } catch where error == .ENOSYS {
+                r = try HostDirectory.open(fd, name, flags | O_NOFOLLOW | O_CLOEXEC)
+            }
+            guard let st = try? r.stat(), HostDirFS.id(st) == n.id else {
+                r.close()
                 throw .ENOENT
             }
             return r
@@ -502,59 +471,66 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     /// The host descriptor an open guest file of `ino` holds (the kernel reads and writes
-    /// it through the Ring, see RegularFile), and whether it was opened for writing.
+    /// it through the Ring, see RegularFile), and whether it was opened for writing; nil
+    /// when none is held or it is O_PATH (a pread on it would be the host's EBADF, which
+    /// the Ring's completion treats as our bug: HostDirectory.swift's header).
     func heldDescriptor(_ ino: InodeNumber) -> (fd: Int32, writable: Bool)? {
-        held[ino.rawValue].map { ($0.fd, $0.writable) }
+        guard let h = held[ino.rawValue], h.access != .path else { return nil }
+        return (h.fd.rawValue, h.access == .readWrite)
+    }
+
+    /// Why node `ino`, held O_PATH, cannot be read: a directory is EISDIR; anything else
+    /// the host would not open for reading even for us (EACCES).
+    private func unreadable(_ h: Held) -> LinuxErrno {
+        (try? h.fd.stat()).map { $0.st_mode & S_IFMT == S_IFDIR } == true ? .EISDIR : .EACCES
     }
 
     func truncate(_ ino: InodeNumber, to size: UInt64) throws(LinuxErrno) {
         try writable()
-        if let h = held[ino.rawValue], h.writable {
-            try HostDirFS.check(ftruncate(h.fd, off_t(size)))
+        if let h = held[ino.rawValue], h.access == .readWrite {
+            try h.fd.truncate(Int64(truncatingIfNeeded: size))
             return
         }
         let fd = try openNode(ino.rawValue, O_WRONLY | O_NONBLOCK)
-        defer { close(fd) }
-        try HostDirFS.check(ftruncate(fd, off_t(size)))
+        defer { fd.close() }
+        try fd.truncate(Int64(truncatingIfNeeded: size))
     }
 
     func read(_ ino: InodeNumber, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
         if let h = held[ino.rawValue] {
-            let n = pread(h.fd, buffer.baseAddress, buffer.count, off_t(offset))
-            if n < 0 { throw LinuxErrno(rawValue: errno == EBADF ? EISDIR : errno) }
-            return n
+            // O_PATH: the host would answer EBADF, which is the guest's here (it read a
+            // directory, or a file the host does not let us read), so answer for it.
+            if h.access == .path { throw unreadable(h) }
+            return try h.fd.read(at: offset, into: buffer)
         }
         let fd = try openNode(ino.rawValue, O_RDONLY | O_NONBLOCK)
-        defer { close(fd) }
-        let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
-        if n < 0 { throw LinuxErrno(rawValue: errno) }
-        return n
+        defer { fd.close() }
+        return try fd.read(at: offset, into: buffer)
     }
 
     func write(_ ino: InodeNumber, at offset: UInt64, from data: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int {
         try writable()
         if let h = held[ino.rawValue] {
             // Opened read-only on the host: the host user may not write it.
-            guard h.writable else { throw .EACCES }
-            let n = pwrite(h.fd, data.baseAddress, data.count, off_t(offset))
-            if n < 0 { throw LinuxErrno(rawValue: errno) }
-            return n
+            // (A pwrite on it would be the host's EBADF, the guest's here, not ours.)
+            guard h.access == .readWrite else { throw .EACCES }
+            return try h.fd.write(at: offset, from: data)
         }
         let fd = try openNode(ino.rawValue, O_WRONLY | O_NONBLOCK)
-        defer { close(fd) }
-        let n = pwrite(fd, data.baseAddress, data.count, off_t(offset))
-        if n < 0 { throw LinuxErrno(rawValue: errno) }
-        return n
+        defer { fd.close() }
+        return try fd.write(at: offset, from: data)
     }
 
     func readAll(_ ino: InodeNumber) throws(LinuxErrno) -> [UInt8] {
         let fd = try openNode(ino.rawValue, O_RDONLY | O_NONBLOCK)
-        defer { close(fd) }
+        defer { fd.close() }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw LinuxErrno(rawValue: errno) }
+            let r: Result<Int, LinuxErrno> = chunk.withUnsafeMutableBytes { b in
+                do throws(LinuxErrno) { return .success(try fd.read(into: b)) } catch { return .failure(error) }
+            }
+            let n = try r.get()
             if n == 0 { return out }
             out += chunk[0..<n]
         }
@@ -567,25 +543,23 @@ public final class HostDirFS: InodeFileSystem {
             return
         }
         guard let st = try? kstat(ino) else { return }
-        var fd: Int32 = -1
-        var canWrite = false
+        var h: Held?
         if st.isRegular {
             if !readOnly, let f = try? openNode(ino.rawValue, O_RDWR | O_NONBLOCK) {
-                fd = f
-                canWrite = true
+                h = Held(fd: f, count: 1, access: .readWrite)
             } else if let f = try? openNode(ino.rawValue, O_RDONLY | O_NONBLOCK) {
-                fd = f
+                h = Held(fd: f, count: 1, access: .readOnly)
             }
         }
-        if fd < 0, let f = try? openNode(ino.rawValue, O_PATH) { fd = f }
-        if fd >= 0 { held[ino.rawValue] = (fd, 1, canWrite) }
+        if h == nil, let f = try? openNode(ino.rawValue, O_PATH) { h = Held(fd: f, count: 1, access: .path) }
+        if let h { held[ino.rawValue] = h }
     }
 
     func release(_ ino: InodeNumber) {
         guard var h = held[ino.rawValue] else { return }
         h.count -= 1
         if h.count <= 0 {
-            close(h.fd)
+            h.fd.close()
             held[ino.rawValue] = nil
         } else {
             held[ino.rawValue] = h
@@ -593,35 +567,31 @@ public final class HostDirFS: InodeFileSystem {
     }
 
     func flush(_ ino: InodeNumber) throws(LinuxErrno) {
-        if let h = held[ino.rawValue], h.writable {
-            try HostDirFS.check(fsync(h.fd))
+        if let h = held[ino.rawValue], h.access == .readWrite {
+            try h.fd.syncStrictly()
             return
         }
         // A directory (rename, then fsync of the directory) or a file the host lets us only
         // read: the held descriptor may be O_PATH, which fsync refuses, so open the node.
         let fd = try openNode(ino.rawValue, O_RDONLY | O_NONBLOCK)
-        defer { close(fd) }
-        try HostDirFS.check(fsync(fd))
+        defer { fd.close() }
+        try fd.syncStrictly()
     }
 
     /// statfs of the host file system holding the directory.
     func hostStatistics() -> statvfs? {
-        var s = statvfs()
-        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return fstatvfs(fd, &s) == 0 ? s : nil
+        guard let fd = try? HostDirectory.open(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) else { return nil }
+        defer { fd.close() }
+        return try? fd.filesystemStatistics()
     }
 }
 
 extension HostDirFS {
     /// syncfs(2) of the host file system holding the directory (sync, syncfs).
     func syncHostFilesystem() throws(LinuxErrno) {
-        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)   // (rootFD is O_PATH)
-        guard fd >= 0 else { throw LinuxErrno(rawValue: errno) }
-        defer { close(fd) }
-        let r = chost_syncfs(fd)
-        if r < 0 { throw LinuxErrno(rawValue: -r) }
+        let fd = try HostDirectory.open(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)   // (rootFD is O_PATH)
+        defer { fd.close() }
+        try fd.syncFilesystem()
     }
 
     /// statfs(2) of a bind: the host file system's figures.
@@ -638,11 +608,9 @@ extension HostDirFS {
         s.namelen = UInt32(truncatingIfNeeded: h.f_namemax)
         if readOnly { s.flags |= 1 }     // ST_RDONLY
         // f_type: the host filesystem's magic (ext4, xfs, tmpfs...), not one made up.
-        let fd = openat(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 {
-            let type = chost_fs_type(fd)
-            if type >= 0 { s.type = UInt32(truncatingIfNeeded: type) }
-            close(fd)
+        if let fd = try? HostDirectory.open(rootFD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) {
+            if let type = try? fd.filesystemType() { s.type = UInt32(truncatingIfNeeded: type) }
+            fd.close()
         }
         return s
     }

@@ -295,4 +295,41 @@ import VFSImage
         #expect(throws: VFS.MountError.self) { try h.vfs.mount(host: fs, at: "/no/such/dir") }
         #expect(throws: VFS.MountError.self) { try h.vfs.mount(host: fs, at: "/etc/motd") }
     }
+
+    /// A bound file the host will not open for reading even for us (root reading the 0200
+    /// sysctl /proc/sys/vm/drop_caches; a 0000 file when the tests do not run as root) is
+    /// held O_PATH. A guest's read of it would make the host answer EBADF, which is then the
+    /// guest's doing, not a kernel bug: it gets EACCES (read, pread), its fstat still works,
+    /// and the kernel goes on serving the bind (it used to stop on the Ring's EBADF).
+    @Test func aFileTheHostWillNotReadIsEACCESNotAKernelStop() throws {
+        let h = try Harness()
+        _ = try h.image.mkdir(.root, Array("vm".utf8), mode: 0o755)
+        let dir: String, name: String, readable: String
+        var cleanup: String?
+        if geteuid() == 0 {
+            (dir, name, readable) = ("/proc/sys/vm", "drop_caches", "swappiness")
+        } else {
+            dir = "/tmp/khostdir-unreadable-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            #expect(Glibc.mkdir(dir, 0o755) == 0)
+            try "secret\n".write(toFile: dir + "/locked", atomically: false, encoding: .utf8)
+            try "open\n".write(toFile: dir + "/open", atomically: false, encoding: .utf8)
+            #expect(chmod(dir + "/locked", 0) == 0)
+            (name, readable, cleanup) = ("locked", "open", dir)
+        }
+        defer { if let cleanup { Glibc.unlink(cleanup + "/locked"); Glibc.unlink(cleanup + "/open"); Glibc.rmdir(cleanup) } }
+        #expect(Glibc.open(dir + "/" + name, O_RDONLY) < 0)      // the premise: the host refuses
+        try h.vfs.mount(host: try HostDirFS(hostPath: dir, readOnly: true), at: "/vm")
+        let fd = h.open("/vm/" + name, O_RDONLY)                 // the guest is root: the VFS lets it
+        #expect(fd >= 0)
+        #expect(h.readAll(fd).0 == err(.EACCES))
+        let buf = h.alloc(64)
+        #expect(h.sys(__NR_pread64, fd, Harness.a(buf), 64, 0, 0) == err(.EACCES))
+        #expect(h.statx("/vm/" + name).0 == 0)
+        h.sys(__NR_close, fd)
+        // The kernel is still there, and so is the bind.
+        let ok = h.open("/vm/" + readable, O_RDONLY)
+        #expect(ok >= 0)
+        #expect(h.readAll(ok).0 > 0)
+        h.sys(__NR_close, ok)
+    }
 }
