@@ -102,7 +102,7 @@ extension Kernel {
         func abandon(_ e: LinuxErrno, _ message: String) -> SpawnFailure {
             files.closeAll()
             munmap(channel.base, Int(KCH_SIZE))
-            close(channel.fd)
+            HostFD(channel.fd).close()
             return SpawnFailure(errno: e, message: message)
         }
         let name = String(decoding: req.path, as: UTF8.self)
@@ -161,13 +161,13 @@ extension Kernel {
         guard let r = t.process.runner, r.pidfd >= 0 else { throw .errno(.EAGAIN) }
         let target = t.slot.pointee.runner_fd
         guard target >= 0 else { throw .errno(.EINVAL) }
-        let fd = chost_pidfd_getfd(r.pidfd, target)
-        if fd < 0 { throw .errno(LinuxErrno(rawValue: -fd)) }
-        if !HostFD(fd).isEmptyMemfd {
-            HostFD(fd).close()
+        let fd: HostFD
+        do { fd = try HostSystem.takeDescriptor(from: HostFD(r.pidfd), target) } catch { throw .errno(error) }
+        if !fd.isEmptyMemfd {
+            fd.close()
             throw .errno(.EINVAL)
         }
-        return fd
+        return fd.rawValue
     }
 
     func makeChannel() throws(SyscallError) -> (base: UnsafeMutableRawPointer, fd: Int32) {
@@ -193,58 +193,15 @@ extension Kernel {
     /// the module (a sealed memfd) on fd 5. stdin/stdout are /dev/null: guest I/O goes
     /// through the kernel; stderr stays ours for the runner's last words.
     func startRunner(channel: (base: UnsafeMutableRawPointer, fd: Int32), module: [UInt8], maxPages: Int) throws(SyscallError) -> RunnerLink {
-        let moduleFD = try moduleMemfd(module)
-        defer { close(moduleFD) }
-        // Sources above the target numbers, so dup2 never sees fd == target.
-        let sources = [channel.fd, doorbell, moduleFD].map { fcntl($0, F_DUPFD_CLOEXEC, 64) }
-        defer { for s in sources where s >= 0 { close(s) } }
-        if sources.contains(where: { $0 < 0 }) { throw .errno(LinuxErrno(rawValue: errno)) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        for (i, s) in sources.enumerated() { posix_spawn_file_actions_adddup2(&actions, s, Int32(3 + i)) }
-        let args = [options.runnerPath, "--channel", "3", "--doorbell", "4", "--module", "5",
-                    "--max-pages", String(maxPages)]
-        var cargs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
-        defer { for a in cargs { free(a) } }
-        // A clean signal mask and default dispositions: the service blocks the signals it
-        // reads from a signalfd, and a runner must not inherit that.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), defaults = sigset_t()
-        sigemptyset(&empty)
-        sigemptyset(&defaults)
-        for s in [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        // A session of its own (no controlling terminal, no process group of the caller's):
-        // the host's terminal signals (^C, ^Z, ^\ in the launcher's terminal), SIGHUP of a
-        // closing terminal and job-control signals to the caller's group never reach a
-        // runner. A guest's signals come only from the kernel. Forked runners inherit it.
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | CHOST_POSIX_SPAWN_SETSID))
-        // A runner's death is reported as its guest's (watchRunner); Swift's crash
-        // backtracer would hold a dying runner for seconds and fill the service's log, so
-        // it is off unless the caller asked for it (SWIFT_BACKTRACE set).
-        var env: [UnsafeMutablePointer<CChar>?] = []
-        var e = environ
-        while let entry = e.pointee { env.append(entry); e += 1 }
-        let quiet = strdup("SWIFT_BACKTRACE=enable=no")
-        defer { free(quiet) }
-        if getenv("SWIFT_BACKTRACE") == nil { env.append(quiet) }
-        env.append(nil)
-        var pid: pid_t = 0
-        let r = posix_spawn(&pid, options.runnerPath, &actions, &attr, &cargs, &env)
-        if r != 0 { throw .errno(LinuxErrno(rawValue: r)) }
-        let pidfd = chost_pidfd_open(pid)
-        if pidfd < 0 {
-            HostSystem.killAndReap(pid)
-            throw .errno(HostSystem.guestErrno(-pidfd, "pidfd_open"))
-        }
+        let moduleFD = HostFD(try moduleMemfd(module))
+        defer { moduleFD.close() }
+        let args = ["--channel", "3", "--doorbell", "4", "--module", "5", "--max-pages", String(maxPages)]
+        let (pid, pidfd): (pid_t, HostFD)
+        do {
+            (pid, pidfd) = try HostSystem.spawnRunner(options.runnerPath, args, fds: [HostFD(channel.fd), HostFD(doorbell), moduleFD])
+        } catch { throw .errno(error) }
         kch_header_of(channel.base).pointee.runner_pid = UInt32(pid)
-        return RunnerLink(hostPid: pid, pidfd: pidfd, channel: channel.base, channelFD: channel.fd)
+        return RunnerLink(hostPid: pid, pidfd: pidfd.rawValue, channel: channel.base, channelFD: channel.fd)
     }
 
     /// Reaps the runner when it ends; if the process had not exited through exit_group,
@@ -254,30 +211,18 @@ extension Kernel {
     /// `runnerGone` before they are answered, so no answer is written into its slots.
     func watchRunner(_ p: Process, _ r: RunnerLink) {
         ring.poll(fd: r.pidfd, events: UInt32(Glibc.POLLIN)) { [unowned self] _ in
-            var status: Int32 = 0
-            var usage = rusage()
-            // Only the first runner is our child; forked runners are children of their
-            // parent runner, which lets the host reap them (SIGCHLD ignored): for those
-            // wait4 fails with ECHILD, and the pidfd tells the status where the host
-            // kernel can (6.13+; a seccomp kill is SIGSYS); else a death without
-            // exit_group counts as SIGKILL.
-            let w = wait4(r.hostPid, &status, WNOHANG, &usage)
-            if w == 0 {   // spurious: not yet gone
-                self.watchRunner(p, r)
+            guard let (status, usage) = HostSystem.reapRunner(r.hostPid, pidfd: HostFD(r.pidfd)) else {
+                self.watchRunner(p, r)     // spurious: not yet gone
                 return
             }
-            if w < 0 {
-                let s = chost_pidfd_exit_status(r.pidfd)
-                status = s >= 0 ? s : Int32(SIGKILL)
-            }
-            close(r.pidfd)
+            HostFD(r.pidfd).close()
             if p.runner === r {
                 for t in p.threads { t.runnerGone = true }
                 p.runner = nil
             }
             if p.state == .running {
                 // Died without exit_group: report as Linux would a crashed process.
-                if w > 0 { self.sampleExitTimes(p, from: usage) }
+                if let usage { self.sampleExitTimes(p, from: usage) }
                 let sig = (status & 0x7f) != 0 ? status & 0x7f : Int32(SIGKILL)
                 if (status & 0x7f) == 0 && self.failures[p.pid] == nil {
                     self.failures[p.pid] = "runner exited unexpectedly with status \((status >> 8) & 0xff)"

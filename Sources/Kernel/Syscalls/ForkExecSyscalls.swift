@@ -44,13 +44,12 @@ extension Kernel {
             throw .suspended
         }
         let hostPid = t.arg(0)
-        let pidfd = chost_pidfd_open(hostPid)
-        if pidfd < 0 {
+        guard let pidfd = try? HostSystem.openPidfd(hostPid) else {
             k.exitProcess(p, waitStatus: Signal.SIGKILL)
             throw .suspended
         }
         r.hostPid = hostPid
-        r.pidfd = pidfd
+        r.pidfd = pidfd.rawValue
         p.memory = GuestMemory(pid: hostPid, base: t.slot.pointee.memory_base, size: t.slot.pointee.memory_size)
         // CLONE_CHILD_SETTID: the child's tid in the child's memory before it runs (a bad
         // address is ignored, as Linux ignores a failed store there).
