@@ -155,20 +155,6 @@ enum HostDirectory {
 }
 
 extension HostFD {
-    /// pread; the descriptor must be one opened for reading (HostDirectory's header).
-    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
-        let n = pread(rawValue, buffer.baseAddress, buffer.count, off_t(truncatingIfNeeded: offset))
-        if n < 0 { throw HostSystem.lastError("pread") }
-        return n
-    }
-
-    /// pwrite; the descriptor must be one opened for writing (HostDirectory's header).
-    func write(at offset: UInt64, from data: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int {
-        let n = pwrite(rawValue, data.baseAddress, data.count, off_t(truncatingIfNeeded: offset))
-        if n < 0 { throw HostSystem.lastError("pwrite") }
-        return n
-    }
-
     /// fsync that reports every failure (HostFD.sync makes EINVAL/EROFS success for stdio;
     /// a bind's file answers the guest what the host said).
     func syncStrictly() throws(LinuxErrno) {

@@ -54,8 +54,8 @@ public final class HostFile: OpenFile {
             // pread: the host answers for its file (a regular file reads at once; a pipe or
             // terminal is ESPIPE there as here).
             if position < 0 { throw .errno(.EINVAL) }
-            let r = Glibc.pread(fd, chunk.baseAddress, n, off_t(position))
-            if r < 0 { throw .errno(HostSystem.lastError("pread")) }
+            let r: Int
+            do { r = try host.read(at: UInt64(position), into: chunk) } catch { throw .errno(error) }
             try t.memory.write(addr, from: UnsafeRawBufferPointer(rebasing: chunk[0..<r]))
             return r
         }
@@ -125,8 +125,11 @@ public final class HostFile: OpenFile {
             var done = 0
             while done < total {
                 let n = try gather(t, iov, from: done)
-                let r = Glibc.pwrite(fd, buffer.baseAddress, n, off_t(position) + off_t(done))
-                if r < 0 { if done > 0 { break }; throw .errno(HostSystem.lastError("pwrite")) }
+                let r: Int
+                do { r = try host.write(at: UInt64(position) + UInt64(done), from: UnsafeRawBufferPointer(rebasing: buffer[0..<n])) } catch {
+                    if done > 0 { break }
+                    throw .errno(error)
+                }
                 done += r
                 if r < n { break }
             }
@@ -256,8 +259,7 @@ public final class HostFile: OpenFile {
     private var generation: UInt64 = 0
 
     private func hostReadiness() -> UInt32 {
-        var p = pollfd(fd: fd, events: Int16(truncatingIfNeeded: Events.all), revents: 0)
-        return Glibc.poll(&p, 1, 0) > 0 ? UInt32(UInt16(bitPattern: p.revents)) : 0
+        UInt32(UInt16(bitPattern: host.poll(Int16(truncatingIfNeeded: Events.all))))
     }
 
     public override func readiness(_ t: GuestThread) -> UInt32 {
@@ -270,7 +272,7 @@ public final class HostFile: OpenFile {
 
     /// Whether the host file has a poll method, asked once of a host epoll set: /dev/null
     /// and regular files have none, and epoll_ctl refuses them with EPERM as on the host.
-    private lazy var hostPollable: Bool = chost_pollable(fd) != 0
+    private lazy var hostPollable: Bool = host.isPollable
 
     public override var isWatchable: Bool { hostPollable }
 

@@ -10,8 +10,11 @@
 //     kernel closed what it still uses or passed a bad pointer. Handing that to the guest
 //     would turn a kernel bug into a guest's "bad file descriptor"; it stops the service
 //     instead (`ours`), with the call named, so the bug is found.
-// Host calls belong here (HostDirFS and the runner start-up in Spawn still make theirs
-// directly: KERNEL-REVIEW.md (c)); the rest of the kernel does not call libc for host work.
+// Host calls belong here and beside it: a bind directory's in HostDirectory.swift (which
+// says when a host EBADF is the guest's), a runner's start, pidfd and reaping in
+// Runners.swift, the Ring's in Ring.swift and CHost/ring.c. The rest of the kernel does not
+// call libc for host work (what remains: the guest-memory mappings of GuestMemory and the
+// channel unmapping in Spawn, and the host-lock descriptors of Syscalls/Locks.swift).
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -146,6 +149,24 @@ extension HostFD {
     func dataSync() throws(LinuxErrno) {
         if fdatasync(rawValue) != 0 && errno != EINVAL && errno != EROFS { throw HostSystem.lastError("fdatasync") }
     }
+
+    /// pread; the descriptor must be one opened for reading (for a bind: HostDirectory.swift's header).
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
+        let n = pread(rawValue, buffer.baseAddress, buffer.count, off_t(truncatingIfNeeded: offset))
+        if n < 0 { throw HostSystem.lastError("pread") }
+        return n
+    }
+
+    /// pwrite; the descriptor must be one opened for writing (for a bind: HostDirectory.swift's header).
+    func write(at offset: UInt64, from data: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int {
+        let n = pwrite(rawValue, data.baseAddress, data.count, off_t(truncatingIfNeeded: offset))
+        if n < 0 { throw HostSystem.lastError("pwrite") }
+        return n
+    }
+
+    /// Whether the host file has a poll method (epoll_ctl refuses one without, as /dev/null
+    /// and regular files, with EPERM).
+    var isPollable: Bool { chost_pollable(rawValue) != 0 }
 
     func truncate(_ size: Int64) throws(LinuxErrno) {
         if ftruncate(rawValue, off_t(size)) != 0 { throw HostSystem.lastError("ftruncate") }
