@@ -239,9 +239,20 @@ final class RegularFile: VFSFile, FileContents {
         }
         let serial = t.serial
         let durable = statusFlags & OpenFlags.O_DSYNC != 0   // O_SYNC/O_DSYNC on a bind's file
-        let done: (Int32) -> Void = { [weak self, weak t] r in
-            defer { buffer.deallocate() }
-            guard let self, let t, t.serial == serial, t.inCall else { return }
+        // The held descriptor stays open until the completion, as Linux holds the file for
+        // the length of a read: another guest thread's close of the last descriptor must not
+        // close it under a queued read (the host would answer EBADF, taken for our bug, or a
+        // reused number would read another file).
+        let pin = (fs as? HostDirFS).map { ($0, inode) }
+        pin.map { $0.0.retain($0.1) }
+        // The description itself is held too (not weak): closed meanwhile, it must still
+        // answer the call, or the thread would wait for ever.
+        let done: (Int32) -> Void = { [weak t] r in
+            defer {
+                buffer.deallocate()
+                pin.map { $0.0.release($0.1) }   // after the next chunk (if any) pinned it again
+            }
+            guard let t, t.serial == serial, t.inCall else { return }
             if r < 0 {
                 if already > 0 { k.complete(t, Int32(already)) } else { k.fail(t, HostSystem.guestErrno(-r, write ? "pwrite" : "pread")) }
                 return

@@ -332,4 +332,33 @@ import VFSImage
         #expect(h.readAll(ok).0 > 0)
         h.sys(__NR_close, ok)
     }
+
+    /// A read of a bind file waits on the Ring with the file's held host descriptor.
+    /// Another thread's close of the guest's last descriptor before the completion must not
+    /// close that host descriptor under the read (the kernel took the host's EBADF for its
+    /// own bug and stopped; a reused number would have read another file): the read still
+    /// answers with the file's bytes, as on Linux, and the descriptor goes afterwards.
+    @Test func closingABindFileDuringItsReadKeepsTheHostDescriptor() throws {
+        let f = try Fixture()
+        let h = f.h
+        let fd = h.open("/mnt/hello.txt", O_RDONLY)
+        #expect(fd >= 0)
+        let buf = h.alloc(64)
+        h.thread.nr = __NR_read
+        h.thread.args = (fd, Harness.a(buf), 64, 0, 0, 0)
+        h.thread.inCall = true
+        var suspended = false
+        do { _ = try h.handlers[__NR_read]!(h.kernel, h.thread) } catch {
+            if case .suspended = error { suspended = true }
+        }
+        #expect(suspended)
+        try h.process.files.close(fd)          // the other thread's close, before the completion
+        while h.thread.inCall && h.kernel.ring.inFlight > 0 { h.kernel.ring.complete(block: true) }
+        #expect(!h.thread.inCall)
+        #expect(h.thread.slot.pointee.result == 17)
+        #expect(String(decoding: h.read(buf, 17), as: UTF8.self) == "hi from the host\n")
+        h.thread.inCall = false
+        // The kernel goes on, and the file opens and reads again.
+        #expect(h.content("/mnt/hello.txt") == "hi from the host\n")
+    }
 }
