@@ -58,6 +58,9 @@ public final class FuseServer {
     public let locks = FileLocks()
     /// setlk/flock requests waiting for their lock (each answers itself when granted).
     var pendingLocks: [ObjectIdentifier: PendingLock] = [:]
+    /// Owners that took a POSIX-style lock through each open handle and have not flushed
+    /// through it: the open file's OFD owners, released with the handle (Locks.swift).
+    var lockOwnersByHandle: [UInt64: Set<UInt64>] = [:]
     /// Open handles per inode (files and directories): each holds one `SharedFS.retain`.
     var openHandles: [UInt32: Int] = [:]
     /// A mutating request was served since the last journal sync.

@@ -152,6 +152,37 @@ enum Locker {
         #expect(r.out == "holder write kandelo-runner\nnb: busy\nholding\nreleasing\n", "\(r)")
     }
 
+    /// A host OFD lock taken through the mount goes when the host closes the file (the host
+    /// kernel sends FLUSH with the process's owner, which is not the OFD lock's, and no unlock:
+    /// the mount drops it at RELEASE). The host process stays alive, so only the close frees it.
+    @Test func aHostOFDLockGoesWhenTheHostClosesTheFile() throws {
+        let s = try ServiceFixture("ofd-locks", guests: [("locker", Locker.source)])
+        let file = "\(s.mnt)/work/lockfile", state = "\(s.dir)/ofd-state"
+        _ = sh("touch '\(file)'")
+        let py = """
+            import fcntl, os, struct, sys, time
+            F_OFD_SETLK = 37
+            f = open(sys.argv[1], 'r+')
+            fcntl.fcntl(f, F_OFD_SETLK, struct.pack('hhqqi4x', fcntl.F_WRLCK, 0, 0, 0, 0))
+            open(sys.argv[2], 'w').write('held')
+            while open(sys.argv[2]).read() != 'close': time.sleep(0.05)
+            f.close()
+            open(sys.argv[2], 'w').write('closed')
+            time.sleep(60)
+            """
+        try py.write(toFile: "\(s.dir)/ofd.py", atomically: true, encoding: .utf8)
+        let pid = sh("python3 '\(s.dir)/ofd.py' '\(file)' '\(state)' >/dev/null 2>&1 & echo $!").out
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = sh("kill \(pid)") }
+        #expect(eventually(20) { sh("cat '\(state)'").out == "held" }, "the host holds an OFD lock")
+        #expect(s.launch("/bin/locker posix /work/lockfile try").out == "getlk: locked pid 0\ntry: busy\n",
+                "a guest sees the host's OFD lock")
+        try "close".write(toFile: state, atomically: true, encoding: .utf8)
+        #expect(eventually(20) { sh("cat '\(state)'").out == "closed" }, "the host closed the file")
+        #expect(eventually(10) { s.launch("/bin/locker posix /work/lockfile try").out.hasSuffix("try: locked\n") },
+                "the OFD lock went with the host's close, while its process lives on")
+    }
+
     @Test func hostFlockAndGuestFlockExcludeEachOtherOnABind() throws {
         let dir = Launch.workDir("bind-locks")
         try Launch.guest(dir, "locker", Locker.source)

@@ -6,9 +6,12 @@
 // process's files table for POSIX locks, of the open file for OFD and flock locks); we keep
 // it as `.fuse(owner)`, a case guests never use. The kernel releases a POSIX owner's locks
 // with a FLUSH carrying its lock_owner at each close, and flock locks with a RELEASE that has
-// flock_release set. Host OFD locks arrive as POSIX-style setlk from a per-file owner; the
-// kernel sends no unlock for them at close (known limit: they last until unlocked or until
-// the file's last handle is released on the host, see `release`).
+// flock_release set. Host OFD locks arrive as POSIX-style setlk from a per-file owner, and
+// the kernel sends no unlock for them at close (it keeps no local lock context for a FUSE
+// file that does its own locking). So each handle remembers the owners that locked through
+// it; a FLUSH through the handle shows an owner to be a process's (POSIX: its locks went at
+// that close), and what is left when the handle is released (every descriptor of the open
+// file closed, each close having flushed) are the open file's own OFD owners: released then.
 //
 // Waiting. A setlk with `sleep` (F_SETLKW, or flock without LOCK_NB) that cannot be granted
 // is not answered: a `PendingLock` registers with the table and retries when the file's
@@ -97,6 +100,7 @@ extension FuseServer {
             locks.unlock(key, owner: request.owner, start: request.start, end: request.end)
             return .ok
         }
+        lockOwnersByHandle[fi.fh, default: []].insert(fi.lock_owner)
         return try acquire(req, key, request, sleep: sleep)
     }
 
@@ -140,13 +144,18 @@ extension FuseServer {
 
     /// FUSE `flush` (each close on the host): the closing process's POSIX locks go.
     func flushLocks(_ nodeid: fuse_ino_t, _ fi: fuse_file_info) {
+        lockOwnersByHandle[fi.fh]?.remove(fi.lock_owner)   // a process's owner, not the file's
         guard let key = try? lockKey(nodeid), locks.hasLocks(key) else { return }
         locks.release(key, owner: .fuse(fi.lock_owner))
     }
 
-    /// FUSE `release` with flock_release: the open file's flock lock goes.
+    /// FUSE `release` (the open file's last descriptor closed on the host): its flock lock
+    /// goes (flock_release), and so do its OFD locks (the owners that locked through this
+    /// handle and never flushed through it: see the header).
     func releaseLocks(_ nodeid: fuse_ino_t, _ fi: fuse_file_info) {
-        guard fi.flock_release != 0, let key = try? lockKey(nodeid) else { return }
-        locks.unlockWhole(key, owner: .fuse(fi.lock_owner))
+        let owners = lockOwnersByHandle.removeValue(forKey: fi.fh) ?? []
+        guard let key = try? lockKey(nodeid) else { return }
+        if fi.flock_release != 0 { locks.unlockWhole(key, owner: .fuse(fi.lock_owner)) }
+        for owner in owners { locks.release(key, owner: .fuse(owner)) }
     }
 }
