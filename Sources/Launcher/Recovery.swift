@@ -21,6 +21,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CHost
 import FuseMount
 import Logging
 
@@ -49,6 +50,35 @@ enum Recovery {
                                   + "that died, and detaching it failed (\(failure)): run fusermount3 -u -z \(path)")
             }
             log.notice("\(path) was a dead mount of \(image) left by a kandelo-mount that died: detached it")
+            awaitTeardown(imagePath: imagePath, log: log)
+        }
+    }
+
+    /// After a service died: the host kernel closes what its io_uring still referenced (a
+    /// poll on the control socket, a write to the journal) in deferred work after the process
+    /// is reaped, so for a moment its control socket may still accept connections and the
+    /// image's journal lock may still be held. Waits (up to 5 s) for both to go, so recovery
+    /// does not mistake the dead service for a live one.
+    static func awaitTeardown(imagePath: String, log: Logger) {
+        let journal = imagePath + ".journal"
+        func settled() -> Bool {
+            for path in Control.socketPaths(forImage: imagePath) {
+                let fd = Control.connect(path)
+                if fd >= 0 { close(fd); return false }
+            }
+            let fd = open(journal, O_RDONLY | O_CLOEXEC)
+            if fd < 0 { return true }
+            defer { close(fd) }
+            guard chost_flock(fd, LOCK_EX | LOCK_NB) == 0 else { return false }
+            _ = chost_flock(fd, LOCK_UN)
+            return true
+        }
+        for i in 0..<100 {
+            if settled() {
+                if i > 0 { log.notice("waited \(i * 50) ms for the dead service's host resources to be released") }
+                return
+            }
+            usleep(50_000)
         }
     }
 

@@ -265,6 +265,9 @@ public final class RunnerLink {
     /// The forking runner died and this child never said hello in the grace period: it
     /// counts as killed before it started (Spawn.swift abandonUnbornChildren).
     var abandoned = false
+    /// The channel is unmapped and its memfd closed (once: a second close would be a host
+    /// EBADF on a descriptor number that may be reused by then).
+    private var channelReleased = false
 
     init(hostPid: pid_t, pidfd: Int32, channel: UnsafeMutableRawPointer, channelFD: Int32) {
         self.hostPid = hostPid
@@ -277,8 +280,9 @@ public final class RunnerLink {
 
     /// The runner is gone: unmap its channel and close what the kernel kept open for it.
     func releaseChannel() {
-        munmap(channel, Int(KCH_SIZE))
-        close(channelFD)
+        guard !channelReleased else { return }
+        channelReleased = true
+        HostFD(channelFD).releaseChannel(mappedAt: channel)
     }
     func slot(_ i: UInt32) -> UnsafeMutablePointer<kch_slot> { kch_slot_of(channel, i) }
 }

@@ -101,8 +101,7 @@ extension Kernel {
         let thread = GuestThread(tid: pid, process: process, slot: kch_slot_of(channel.base, 0))
         func abandon(_ e: LinuxErrno, _ message: String) -> SpawnFailure {
             files.closeAll()
-            munmap(channel.base, Int(KCH_SIZE))
-            HostFD(channel.fd).close()
+            HostFD(channel.fd).releaseChannel(mappedAt: channel.base)
             return SpawnFailure(errno: e, message: message)
         }
         let name = String(decoding: req.path, as: UTF8.self)

@@ -13,12 +13,13 @@
 // Host calls belong here and beside it: a bind directory's in HostDirectory.swift (which
 // says when a host EBADF is the guest's), a runner's start, pidfd and reaping in
 // Runners.swift, the Ring's in Ring.swift and CHost/ring.c. The rest of the kernel does not
-// call libc for host work (what remains: the guest-memory mappings of GuestMemory and the
-// channel unmapping in Spawn, and the host-lock descriptors of Syscalls/Locks.swift).
+// call libc for host work: guest memory is read and written by Host/GuestMemory.swift
+// (process_vm_readv/writev), the host side of locks on bind files is Host/HostLocks.swift.
 #if canImport(Glibc)
 import Glibc
 #endif
 import CHost
+import KandeloABI
 import VFSImage
 
 /// A host descriptor the kernel owns (the caller's stdio copies, bind files, memfds,
@@ -196,6 +197,13 @@ extension HostFD {
             throw HostSystem.lastError("mmap")
         }
         return base
+    }
+
+    /// Unmaps a runner's channel (this memfd's `mapShared` of KCH_SIZE bytes at `base`) and
+    /// closes the memfd: the runner is gone or never started. A failure would be ours.
+    func releaseChannel(mappedAt base: UnsafeMutableRawPointer) {
+        precondition(munmap(base, Int(KCH_SIZE)) == 0, "munmap of a channel: \(String(cString: strerror(errno)))")
+        close()
     }
 
     /// A fresh, empty memfd: regular, size 0, and answering F_GET_SEALS (memfds do; other
