@@ -94,12 +94,7 @@ extension SharedFS {
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (0 at EOF).
     /// A lazy stub whose content was never fetched fails with EIO (see `lazyURL(of:)`).
     public func read(_ ino: InodeNumber, at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(LinuxErrno) -> Int {
-        let off = try liveInode(ino)
-        switch type(off) {
-        case .regular: break
-        case .directory: throw .EISDIR
-        default: throw .EINVAL
-        }
+        let off = try regularInode(ino)
         if pendingLazySize(ino.rawValue) != nil { throw .EIO }
         guard let base = buffer.baseAddress else { return 0 }
         return try readContent(off, at: offset, into: base, count: buffer.count)
@@ -118,12 +113,7 @@ extension SharedFS {
     /// count means the filesystem filled up after writing that much.
     public func write(_ ino: InodeNumber, at offset: UInt64, from data: UnsafeRawBufferPointer) throws(LinuxErrno) -> Int {
         try checkWritable()
-        let off = try liveInode(ino)
-        switch type(off) {
-        case .regular: break
-        case .directory: throw .EISDIR
-        default: throw .EINVAL
-        }
+        let off = try regularInode(ino)
         guard data.count > 0 else { return 0 }
         let n = try writeContent(off, at: offset, from: data)
         bumpDataSequence(off)

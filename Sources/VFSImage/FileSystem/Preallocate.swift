@@ -34,12 +34,7 @@ extension SharedFS {
     /// ENOSPC when the filesystem cannot hold the blocks, with nothing allocated.
     public func allocate(_ ino: InodeNumber, offset: UInt64, length: UInt64, keepSize: Bool) throws(LinuxErrno) {
         try checkWritable()
-        let off = try liveInode(ino)
-        switch type(off) {
-        case .regular: break
-        case .directory: throw .EISDIR
-        default: throw .EINVAL
-        }
+        let off = try regularInode(ino)
         guard length > 0 else { throw .EINVAL }
         guard offset <= SharedFS.maxFileSize, length <= SharedFS.maxFileSize - offset else { throw .EFBIG }
         let size = try checkedSize(off)
@@ -71,12 +66,7 @@ extension SharedFS {
     /// happens. Pointer blocks left empty stay allocated (they are freed with the file).
     public func punchHole(_ ino: InodeNumber, offset: UInt64, length: UInt64) throws(LinuxErrno) {
         try checkWritable()
-        let off = try liveInode(ino)
-        switch type(off) {
-        case .regular: break
-        case .directory: throw .EISDIR
-        default: throw .EINVAL
-        }
+        let off = try regularInode(ino)
         guard length > 0 else { throw .EINVAL }
         let size = try checkedSize(off)
         let end = min(offset.addingReportingOverflow(length).overflow ? UInt64.max : offset + length, size)

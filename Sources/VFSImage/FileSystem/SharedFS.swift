@@ -145,6 +145,17 @@ public final class SharedFS: @unchecked Sendable {
     }
 
     /// The record of an allocated inode, or ENOENT for a number that names none.
+    /// `liveInode` of a file whose content is read or written: EISDIR for a directory,
+    /// EINVAL for anything else that is not a regular file (read, write, fallocate).
+    func regularInode(_ ino: InodeNumber) throws(LinuxErrno) -> Int {
+        let off = try liveInode(ino)
+        switch type(off) {
+        case .regular: return off
+        case .directory: throw .EISDIR
+        default: throw .EINVAL
+        }
+    }
+
     func liveInode(_ ino: InodeNumber) throws(LinuxErrno) -> Int {
         let n = ino.rawValue
         guard n >= 1, n < sb.totalInodes, bit(inode: n) else { throw .ENOENT }
